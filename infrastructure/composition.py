@@ -1,0 +1,75 @@
+"""The composition root: builds every adapter from settings and hands them to the services.
+
+The web app's lifespan, the SAQ worker and the CLI all open the same ``Services`` here, and tests
+open it with other settings, so there is exactly one place that knows how the parts fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import saq
+
+from domain.catalogue.service import CatalogueService
+from domain.clock import SystemClock
+from domain.users.service import UserService
+from infrastructure.queue.broker import open_queue
+from infrastructure.security.argon2_hasher import Argon2PasswordHasher
+from infrastructure.settings import Settings
+from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
+from infrastructure.storage.migrations import MIGRATIONS
+from infrastructure.storage.sqlite_store import SQLiteStore
+from infrastructure.storage.store import TableStore
+from infrastructure.storage.user_repository import StoreTokenRepository, StoreUserRepository
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a request, a job or a CLI command may use."""
+
+    settings: Settings
+    store: TableStore
+    queue: saq.Queue
+    catalogue: CatalogueService
+    users: UserService
+
+
+async def open_store(settings: Settings) -> TableStore:
+    """The storage engine the settings name, connected."""
+    if settings.storage.engine == "scylla":
+        # Imported here so the embedded mode never loads the driver's C extensions.
+        from infrastructure.storage.scylla_store import ScyllaStore
+
+        return await ScyllaStore.open(settings.storage)
+    return await SQLiteStore.open(settings.storage.sqlite_path)
+
+
+async def migrate(settings: Settings) -> list[int]:
+    """Apply pending schema migrations and return the versions applied."""
+    store = await open_store(settings)
+    try:
+        return await store.migrate(MIGRATIONS)
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, apply_migrations: bool = True) -> AsyncIterator[Services]:
+    """Connect storage and broker, migrate, wire the services; close everything on exit."""
+    store = await open_store(settings)
+    queue = open_queue(settings.queue_url, settings.queue.name)
+    try:
+        if apply_migrations:
+            await store.migrate(MIGRATIONS)
+        await queue.connect()
+        clock = SystemClock()
+        users = UserService(StoreUserRepository(store),
+                            StoreTokenRepository(store, settings.storage.max_concurrency),
+                            Argon2PasswordHasher(settings.auth), clock)
+        yield Services(settings=settings, store=store, queue=queue,
+                       catalogue=CatalogueService(StoreCatalogueRepository(store)), users=users)
+    finally:
+        await queue.disconnect()
+        await store.close()

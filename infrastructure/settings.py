@@ -1,0 +1,193 @@
+"""Typed settings for every part of the service, loaded from a TOML file and ``ARGUS_*`` variables.
+
+Each group is a small msgspec Struct so one place documents what can be configured, and each
+group can build the configuration object its library wants. Precedence, lowest first:
+built-in defaults, the file named by ``ARGUS_CONFIG_FILE``, then ``ARGUS_<GROUP>_<FIELD>``
+environment variables. Defaults give the embedded mode: SQLite, embedded job broker, port 8000.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+ENV_PREFIX = "ARGUS_"
+CONFIG_FILE_ENV = "ARGUS_CONFIG_FILE"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot start with; the message names the setting."""
+
+
+class ServerSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Where the HTTP server listens and how large a request may be."""
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # Bodies above this are refused with 413 before they are parsed (replay archives are larger
+    # and get their own limit with the replay feature).
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 32 * 1024 * 1024
+    # Absolute URL people reach the service at; used in links the API returns.
+    public_url: str = "http://127.0.0.1:8000"
+
+
+class StorageSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Which storage engine holds the data and how to reach it."""
+
+    engine: Literal["sqlite", "scylla"] = "sqlite"
+    data_dir: str = "./var"
+    sqlite_file: str = "argus.db"
+    scylla_hosts: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1"])
+    scylla_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 9042
+    scylla_keyspace: Annotated[str, msgspec.Meta(pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")] = "argus"
+    scylla_replication_factor: Annotated[int, msgspec.Meta(ge=1, le=9)] = 1
+    scylla_local_dc: str = "datacenter1"
+    scylla_username: str = ""
+    scylla_password: str = ""
+    scylla_request_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    scylla_connect_timeout: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    # Upper bound of concurrent statements one request fans out to (bounded gather).
+    max_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 64
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite database file; a relative ``sqlite_file`` lives under ``data_dir``."""
+        return Path(self.data_dir) / self.sqlite_file
+
+
+class QueueSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """The SAQ job broker: ``redis://...`` in production, the embedded SQLite broker by default."""
+
+    # Empty means the embedded broker in ``<data_dir>/jobs.db``.
+    url: str = ""
+    name: str = "argus"
+    # Run a worker inside the web process; turn off when ``argus worker`` runs separately.
+    embedded_worker: bool = True
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
+
+
+class LogSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Log level and rendering: JSON lines for machines, coloured console for people."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class MetricsSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Prometheus exposition."""
+
+    enabled: bool = True
+
+
+class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Identity settings the foundation needs; the identity feature adds login methods here."""
+
+    # Cost parameters of the argon2id password hash.
+    argon2_time_cost: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
+    argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8192, le=4 * 1024 * 1024)] = 65536
+    argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True):
+    """Every setting of the service, grouped the way ``docs/configuration.md`` documents them."""
+
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
+    queue: QueueSettings = msgspec.field(default_factory=QueueSettings)
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
+    metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+
+    @property
+    def queue_url(self) -> str:
+        """The broker URL with the embedded default filled in."""
+        if self.queue.url:
+            return self.queue.url
+        return f"sqlite:///{(Path(self.storage.data_dir) / 'jobs.db').resolve()}"
+
+
+_GROUPS: dict[str, type[msgspec.Struct]] = {
+    field.name: field.type for field in msgspec.structs.fields(Settings)  # type: ignore[misc]
+}
+
+
+def env_name(group: str, field: str) -> str:
+    """The environment variable that sets ``group.field``."""
+    return f"{ENV_PREFIX}{group.upper()}_{field.upper()}"
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    values: dict[str, dict[str, Any]] = {}
+    for group, struct in _GROUPS.items():
+        for field in msgspec.structs.fields(struct):
+            raw = environ.get(env_name(group, field.name))
+            if raw is None:
+                continue
+            # Lists come as comma-separated values (ARGUS_STORAGE_SCYLLA_HOSTS=a,b,c).
+            value: Any = [item.strip() for item in raw.split(",") if item.strip()] if (
+                field.type == list[str]
+            ) else raw
+            values.setdefault(group, {})[field.name] = value
+    return values
+
+
+def unknown_env_settings(environ: Mapping[str, str]) -> list[str]:
+    """``ARGUS_*`` variables that name no setting: likely typos, worth a warning at start-up.
+
+    Not an error, because the ``argus-alm`` client reads its own ``ARGUS_*`` variables and CI
+    machines often have them set.
+    """
+    known = {env_name(g, f.name) for g, s in _GROUPS.items() for f in msgspec.structs.fields(s)}
+    known.add(CONFIG_FILE_ENV)
+    return sorted(name for name in environ if name.startswith(ENV_PREFIX) and name not in known)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+_PATH_RE = re.compile(r"at `\$\.(\w+)\.(\w+)")
+
+
+def _explain(exc: msgspec.ValidationError) -> str:
+    match = _PATH_RE.search(str(exc))
+    if match is None:
+        return f"invalid settings: {exc}"
+    group, field = match.groups()
+    reason = str(exc).split(" - at ")[0]
+    return f"invalid setting {group}.{field} (env {env_name(group, field)}): {reason}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: str | Path | None = None) -> Settings:
+    """Build the settings from defaults, an optional TOML file and the environment.
+
+    Raises ``SettingsError`` naming the offending setting, so a wrong value stops start-up
+    with a message an operator can act on.
+    """
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    path = config_file or environ.get(CONFIG_FILE_ENV)
+    if path:
+        try:
+            data = msgspec.toml.decode(Path(path).read_bytes())
+        except FileNotFoundError as exc:
+            raise SettingsError(f"config file {path} does not exist") from exc
+        except msgspec.DecodeError as exc:
+            raise SettingsError(f"config file {path} is not valid TOML: {exc}") from exc
+    data = _merge(data, _from_env(environ))
+    try:
+        return msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(_explain(exc)) from exc

@@ -1,0 +1,57 @@
+"""Every table of the service, modelled by query as Cassandra wants.
+
+Entity tables are partitioned by their parent so a listing is one partition read; a locator
+table maps an id to its partition; a claim table keyed by a unique name or build id is written
+with ``IF NOT EXISTS`` so uniqueness never depends on read-then-write.
+"""
+
+from __future__ import annotations
+
+from infrastructure.storage.schema import ColumnType as T
+from infrastructure.storage.schema import Order, table
+
+releases = table("releases", {
+    "id": T.UUID, "name": T.TEXT, "pretty_name": T.TEXT, "description": T.TEXT, "github_repo_url": T.TEXT,
+    "valid_version_regex": T.TEXT, "assignee": T.LIST_UUID, "picture_id": T.UUID, "enabled": T.BOOLEAN,
+    "perpetual": T.BOOLEAN, "dormant": T.BOOLEAN,
+}, partition_key=["id"], comment="releases; listed by a scan, there are few")
+
+release_names = table("release_names", {"name": T.TEXT, "release_id": T.UUID},
+                      partition_key=["name"], comment="claim: release names are unique")
+
+groups = table("groups", {
+    "release_id": T.UUID, "id": T.UUID, "name": T.TEXT, "pretty_name": T.TEXT, "description": T.TEXT,
+    "assignee": T.LIST_UUID, "build_system_id": T.TEXT, "enabled": T.BOOLEAN,
+}, partition_key=["release_id"], clustering=[("id", Order.ASC)], comment="groups of a release")
+
+group_locator = table("group_locator", {"id": T.UUID, "release_id": T.UUID}, partition_key=["id"])
+
+group_names = table("group_names", {"release_id": T.UUID, "name": T.TEXT, "group_id": T.UUID},
+                    partition_key=["release_id", "name"], comment="claim: group names are unique per release")
+
+tests = table("tests", {
+    "group_id": T.UUID, "id": T.UUID, "release_id": T.UUID, "name": T.TEXT, "pretty_name": T.TEXT,
+    "description": T.TEXT, "assignee": T.LIST_UUID, "build_system_id": T.TEXT, "enabled": T.BOOLEAN,
+    "build_system_url": T.TEXT, "plugin_name": T.TEXT, "plugin_subtype": T.TEXT,
+}, partition_key=["group_id"], clustering=[("id", Order.ASC)], comment="tests of a group")
+
+test_locator = table("test_locator", {"id": T.UUID, "group_id": T.UUID}, partition_key=["id"])
+
+test_build_ids = table("test_build_ids", {"build_id": T.TEXT, "test_id": T.UUID, "group_id": T.UUID},
+                       partition_key=["build_id"], comment="claim: one test per build id")
+
+users = table("users", {
+    "id": T.UUID, "username": T.TEXT, "full_name": T.TEXT, "email": T.TEXT, "roles": T.SET_TEXT,
+    "registration_date": T.TIMESTAMP, "picture_id": T.UUID, "password_hash": T.TEXT, "disabled": T.BOOLEAN,
+}, partition_key=["id"])
+
+usernames = table("usernames", {"username": T.TEXT, "user_id": T.UUID},
+                  partition_key=["username"], comment="claim: usernames are unique")
+
+api_tokens = table("api_tokens", {
+    "token_hash": T.TEXT, "id": T.UUID, "user_id": T.UUID, "name": T.TEXT, "created_at": T.TIMESTAMP,
+    "last_used_at": T.TIMESTAMP, "revoked": T.BOOLEAN,
+}, partition_key=["token_hash"], comment="API tokens by SHA-256 of the secret")
+
+user_tokens = table("user_tokens", {"user_id": T.UUID, "id": T.UUID, "token_hash": T.TEXT},
+                    partition_key=["user_id"], clustering=[("id", Order.ASC)], comment="tokens of a user")
