@@ -19,6 +19,7 @@ from infrastructure.queue.broker import open_queue
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.settings import Settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
+from infrastructure.storage.instrumented_store import InstrumentedStore
 from infrastructure.storage.migrations import MIGRATIONS
 from infrastructure.storage.sqlite_store import SQLiteStore
 from infrastructure.storage.store import TableStore
@@ -42,8 +43,8 @@ async def open_store(settings: Settings) -> TableStore:
         # Imported here so the embedded mode never loads the driver's C extensions.
         from infrastructure.storage.scylla_store import ScyllaStore
 
-        return await ScyllaStore.open(settings.storage)
-    return await SQLiteStore.open(settings.storage.sqlite_path)
+        return InstrumentedStore(await ScyllaStore.open(settings.storage))
+    return InstrumentedStore(await SQLiteStore.open(settings.storage.sqlite_path))
 
 
 async def migrate(settings: Settings) -> list[int]:

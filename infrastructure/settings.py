@@ -33,8 +33,6 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True):
     # Bodies above this are refused with 413 before they are parsed (replay archives are larger
     # and get their own limit with the replay feature).
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 32 * 1024 * 1024
-    # Absolute URL people reach the service at; used in links the API returns.
-    public_url: str = "http://127.0.0.1:8000"
 
 
 class StorageSettings(msgspec.Struct, forbid_unknown_fields=True):

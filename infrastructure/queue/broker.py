@@ -7,7 +7,7 @@ selects the embedded broker that keeps pending jobs in a file across restarts.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 import saq
 from saq.queue.redis import RedisQueue
@@ -32,14 +32,13 @@ def open_queue(url: str, name: str) -> saq.Queue:
 
 async def ping_queue(queue: saq.Queue) -> None:
     """Raise ``BrokerUnavailable`` unless the broker answers."""
+    if isinstance(queue, SQLiteQueue):
+        if not await queue.ping():
+            raise BrokerUnavailable(f"job database {queue.path} does not answer")
+        return
     try:
-        if isinstance(queue, RedisQueue):
-            await queue.redis.ping()
-        elif isinstance(queue, SQLiteQueue):
-            await queue.ping()
-        else:
-            await queue.count("queued")
-    except Exception as exc:  # every client library raises its own connection errors
+        await cast(RedisQueue, queue).redis.ping()
+    except Exception as exc:  # redis raises connection, timeout and protocol errors of several kinds
         raise BrokerUnavailable(f"job broker does not answer: {exc}") from exc
 
 
@@ -62,8 +61,14 @@ def build_worker(queue: saq.Queue, *, concurrency: int, context: dict[str, Any],
     A standalone worker lets SAQ handle SIGINT/SIGTERM to drain and stop; an embedded one is
     stopped by the app's lifespan instead.
     """
+
     async def startup(ctx: Context) -> None:
         ctx.update(context)
+
+    async def count_job(ctx: Context) -> None:
+        job = ctx.get("job")
+        if job is not None:
+            metrics.jobs_total.labels(job.function, job.status.value).inc()
 
     return (EmbeddedWorker if embedded else saq.Worker)(
         queue,
@@ -71,4 +76,5 @@ def build_worker(queue: saq.Queue, *, concurrency: int, context: dict[str, Any],
         cron_jobs=[saq.CronJob(worker_heartbeat, cron="* * * * *", unique=True, timeout=30)],
         concurrency=concurrency,
         startup=startup,
+        after_process=count_job,
     )

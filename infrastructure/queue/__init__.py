@@ -1,0 +1,1 @@
+"""Job brokers for SAQ that the service can run on besides Redis."""
