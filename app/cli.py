@@ -30,11 +30,17 @@ from infrastructure.storage.store import StorageUnavailable
 log = structlog.get_logger("argus.cli")
 
 
+class SettingsProblem(click.ClickException):
+    """A setting the command cannot run with; exit status 2 tells scripts it is a configuration error."""
+
+    exit_code = 2
+
+
 def _settings() -> Settings:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise SettingsProblem(str(exc)) from exc
     configure_logging(settings.log)
     unknown = unknown_env_settings(os.environ)
     if unknown:
@@ -61,6 +67,9 @@ def main() -> None:
 def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Serve the web app and the API with uvicorn."""
     settings = _settings()
+    # Migrate once here rather than in N racing workers, and fail with one clear line when the
+    # database cannot be reached instead of a traceback from inside uvicorn's lifespan.
+    _run(lambda: _report_migrations(settings))
     workers = workers or settings.server.workers
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker process writes its metrics here and /metrics merges them.
@@ -95,11 +104,16 @@ def migrate_command() -> None:
     """Apply pending schema migrations (start-up does it too; this is for deploy pipelines)."""
     settings = _settings()
 
-    async def run() -> None:
-        applied = await migrate(settings)
-        click.echo(f"applied migrations: {', '.join(map(str, applied))}" if applied else "schema is up to date")
+    _run(lambda: _report_migrations(settings, echo=True))
 
-    _run(run)
+
+async def _report_migrations(settings: Settings, *, echo: bool = False) -> None:
+    applied = await migrate(settings)
+    message = f"applied migrations: {', '.join(map(str, applied))}" if applied else "schema is up to date"
+    if echo:
+        click.echo(message)
+    else:
+        log.info(message)
 
 
 @main.command(name="create-user")

@@ -15,9 +15,12 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from infrastructure.observability import metrics
+
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller-supplied id is kept only when it is short and plain, so it cannot forge log content.
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 log = structlog.get_logger("argus.http")
 
 
@@ -60,6 +63,10 @@ class RequestLogger:
             "duration_ms": round(seconds * 1000, 2),
             "user": getattr(user, "username", None),
         }
+        if fields["route"] == "<unmatched>":
+            # Route-labelled request metrics skip these; count them apart with a bounded label set.
+            metrics.unmatched_requests.labels(scope["method"] if scope["method"] in _METHODS else "OTHER",
+                                              str(status)).inc()
         if status >= 500:
             log.error("request", **fields)
         else:

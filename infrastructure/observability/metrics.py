@@ -24,3 +24,6 @@ storage_operation_seconds = Histogram(
 
 jobs_total = Counter(f"{PREFIX}_jobs", "Background jobs finished, by job function and final status",
                      ["job", "status"])
+
+unmatched_requests = Counter(f"{PREFIX}_unmatched_requests", "Requests that matched no route (scanners, typos)",
+                             ["method", "status_code"])
