@@ -12,7 +12,7 @@ async def _release_names(client: AsyncTestClient, auth: dict[str, str]) -> list[
     return sorted(r["name"] for r in (await client.get("/api/v1/releases?all=1", headers=auth)).json()["response"])
 
 
-def _assert_envelope(response, status: int, exception: str | None = None) -> dict:  # noqa: ANN001
+def _assert_envelope(response, status: int, exception: str | None = None) -> dict:
     assert response.status_code == status, response.text
     body = response.json()
     assert body["status"] == "error"

@@ -46,7 +46,7 @@ async def test_request_id_is_echoed_or_generated(client: AsyncTestClient) -> Non
     assert generated != "bad id\n" and len(generated) == 32
 
 
-def test_every_route_declares_who_may_call_it(tmp_path) -> None:  # noqa: ANN001
+def test_every_route_declares_who_may_call_it(tmp_path) -> None:
     app = create_app(load_settings({"ARGUS_STORAGE_DATA_DIR": str(tmp_path)}))
     undeclared = []
     checked = 0

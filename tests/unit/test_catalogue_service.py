@@ -24,7 +24,8 @@ def catalogue(repository: FakeCatalogueRepository) -> CatalogueService:
 
 
 @pytest.mark.parametrize(("build_id", "expected"), [
-    ("scylla-master/longevity/longevity-10gb", ("scylla-master", "longevity", "longevity-10gb", "scylla-master/longevity")),
+    ("scylla-master/longevity/longevity-10gb",
+     ("scylla-master", "longevity", "longevity-10gb", "scylla-master/longevity")),
     ("scylla-master/job", ("scylla-master", "scylla-master-root", "job", "scylla-master")),
     ("lonely-job", ("untracked", "untracked", "lonely-job", "")),
     ("rel/a/b/c/test", ("rel", "a-b-c", "test", "rel/a/b/c")),
