@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 from cassandra import (
+    ConsistencyLevel,
     DriverException,
     InvalidRequest,
     OperationTimedOut,
@@ -159,6 +160,10 @@ class ScyllaStore:
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=settings.scylla_local_dc)),
             request_timeout=settings.scylla_request_timeout,
             row_factory=dict_factory,
+            # Quorum reads see quorum writes and lightweight transactions, so a caller that loses a claim
+            # always finds the winner's row, whatever the number of replicas.
+            consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+            serial_consistency_level=ConsistencyLevel.LOCAL_SERIAL,
         )
         auth = (PlainTextAuthProvider(settings.scylla_username, settings.scylla_password)
                 if settings.scylla_username else None)

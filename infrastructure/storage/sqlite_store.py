@@ -134,16 +134,35 @@ class SQLiteStore:
     async def open(cls, path: Path) -> SQLiteStore:
         """Open (creating if needed) the database file and its connections."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await cls._connect(path)
-        readers = [await cls._connect(path) for _ in range(_READERS)]
-        return cls(path, writer, readers)
+        connections: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(1 + _READERS):
+                connections.append(await cls._connect(path))
+        except BaseException:
+            for connection in connections:  # a leaked connection's thread keeps the process alive
+                await connection.close()
+            raise
+        return cls(path, connections[0], connections[1:])
 
     @staticmethod
     async def _connect(path: Path) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
-        await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = NORMAL")
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            # Turning a new file to WAL takes a lock the busy handler does not wait for, so a second
+            # process opening the same new file at that moment gets "database is locked": retry.
+            for attempt in itertools.count():
+                try:
+                    await connection.execute("PRAGMA journal_mode = WAL")
+                    break
+                except sqlite3.OperationalError:
+                    if attempt >= 100:
+                        raise
+                    await asyncio.sleep(0.05)
+            await connection.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            await connection.close()
+            raise
         return connection
 
     async def close(self) -> None:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.users.entities import ApiToken, User
 from infrastructure.storage import tables
 from infrastructure.storage.store import TableStore, bounded_gather
 from infrastructure.storage.struct_rows import from_row, to_row
+
+
+def _user(row: dict[str, Any]) -> User:
+    user = from_row(row, User)
+    user.roles.sort()  # stored as a set, which has no order
+    return user
 
 
 class StoreUserRepository:
@@ -33,7 +40,7 @@ class StoreUserRepository:
     async def get(self, user_id: UUID) -> User | None:
         """By id."""
         row = await self._store.get(tables.users, {"id": user_id})
-        return from_row(row, User) if row else None
+        return _user(row) if row else None
 
     async def by_username(self, username: str) -> User | None:
         """Through the username claim."""
@@ -43,7 +50,7 @@ class StoreUserRepository:
     async def list_all(self, limit: int) -> list[User]:
         """A bounded scan; accounts number in the hundreds."""
         page = await self._store.scan(tables.users, limit=limit)
-        return [from_row(r, User) for r in page.rows]
+        return [_user(r) for r in page.rows]
 
     async def count(self, limit: int) -> int:
         """A bounded scan of ids only."""
