@@ -48,8 +48,10 @@ from infrastructure.storage.store import (
     Page,
     Row,
     StorageUnavailable,
-    check_bounds,
+    bound_conditions,
     check_key,
+    comparisons,
+    selected_columns,
 )
 
 PROTOCOL_VERSION = 4
@@ -238,9 +240,15 @@ class ScyllaStore:
         return f"{self.keyspace}.{table.name}"
 
     @staticmethod
-    def _where(table: Table, key: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        return (" AND ".join(f"{n} = ?" for n in key),
-                [to_cql(table.column(n).type, v) for n, v in key.items()])
+    def _where(table: Table, key: Mapping[str, Any], bounds: Sequence[Bound] = ()) -> tuple[str, list[Any]]:
+        clauses, params = comparisons(table, key, to_cql)
+        range_clauses, range_params = bound_conditions(table, bounds, to_cql)
+        return " AND ".join(clauses + range_clauses), params + range_params
+
+    @staticmethod
+    def _condition(table: Table, if_equal: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        clauses, params = comparisons(table, if_equal, to_cql)
+        return " IF " + " AND ".join(clauses), params
 
     @staticmethod
     def _applied(rows: list[Row]) -> bool:
@@ -278,8 +286,9 @@ class ScyllaStore:
         where, where_params = self._where(table, key)
         cql = f"UPDATE {self._name(table)} SET {assignments} WHERE {where}"
         if if_equal:
-            cql += " IF " + " AND ".join(f"{n} = ?" for n in if_equal)
-            where_params += [to_cql(table.column(n).type, v) for n, v in if_equal.items()]
+            condition, condition_params = self._condition(table, if_equal)
+            cql += condition
+            where_params += condition_params
         elif if_exists:
             cql += " IF EXISTS"
         rows, _ = await self._run(cql, params + where_params)
@@ -292,8 +301,9 @@ class ScyllaStore:
         where, params = self._where(table, key)
         cql = f"DELETE FROM {self._name(table)} WHERE {where}"
         if if_equal:
-            cql += " IF " + " AND ".join(f"{n} = ?" for n in if_equal)
-            params += [to_cql(table.column(n).type, v) for n, v in if_equal.items()]
+            condition, condition_params = self._condition(table, if_equal)
+            cql += condition
+            params += condition_params
         rows, _ = await self._run(cql, params)
         return self._applied(rows) if if_equal else True
 
@@ -305,8 +315,7 @@ class ScyllaStore:
     async def get(self, table: Table, key: Mapping[str, Any], columns: Sequence[str] | None = None) -> Row | None:
         """One row by full primary key."""
         check_key(table, key, full=True)
-        names = list(columns or table.column_names)
-        table.check_columns(names)
+        names = selected_columns(table, columns)
         where, params = self._where(table, key)
         rows, _ = await self._run(f"SELECT {', '.join(names)} FROM {self._name(table)} WHERE {where}", params)
         return self._decode(table, names, rows[0]) if rows else None
@@ -316,13 +325,8 @@ class ScyllaStore:
                      columns: Sequence[str] | None = None) -> Page:
         """One partition in clustering order (or reversed), paged with the driver's paging state."""
         check_key(table, partition, full=False)
-        check_bounds(table, bounds)
-        names = list(columns or table.column_names)
-        table.check_columns(names)
-        where, params = self._where(table, partition)
-        for bound in bounds:
-            where += f" AND {bound.column} {bound.op} ?"
-            params.append(to_cql(table.column(bound.column).type, bound.value))
+        names = selected_columns(table, columns)
+        where, params = self._where(table, partition, bounds)
         cql = f"SELECT {', '.join(names)} FROM {self._name(table)} WHERE {where}"
         if reverse and table.clustering:
             cql += " ORDER BY " + ", ".join(f"{n} {o.reversed().value}" for n, o in table.clustering)
@@ -331,8 +335,7 @@ class ScyllaStore:
     async def scan(self, table: Table, *, limit: int = 1000, cursor: bytes | None = None,
                    columns: Sequence[str] | None = None) -> Page:
         """The whole table in token order, paged."""
-        names = list(columns or table.column_names)
-        table.check_columns(names)
+        names = selected_columns(table, columns)
         return await self._page(table, f"SELECT {', '.join(names)} FROM {self._name(table)}", [], names, limit,
                                 cursor)
 

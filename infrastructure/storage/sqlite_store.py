@@ -28,8 +28,10 @@ from infrastructure.storage.store import (
     Page,
     Row,
     StorageUnavailable,
-    check_bounds,
+    bound_conditions,
     check_key,
+    comparisons,
+    selected_columns,
 )
 
 _SQL_TYPES = {
@@ -232,24 +234,17 @@ class SQLiteStore:
             return await self.insert(table, {**key, **values})
         assignments = ", ".join(f"{_q(n)} = ?" for n in values)
         params = [to_sql(table.column(n).type, v) for n, v in values.items()]
-        where, where_params = self._where_key(table, key)
-        for name, expected in (if_equal or {}).items():
-            where += f" AND {_q(name)} IS ?"
-            where_params.append(to_sql(table.column(name).type, expected))
+        where, where_params = self._where_key(table, key, if_equal or {})
         live, live_params = self._live()  # an expired row does not exist for a condition
-        where += f" AND {live}"
-        where_params += live_params
-        changed = await self._write(f"UPDATE {_q(table.name)} SET {assignments} WHERE {where}", params + where_params)
+        changed = await self._write(f"UPDATE {_q(table.name)} SET {assignments} WHERE {where} AND {live}",
+                                    params + where_params + live_params)
         return changed > 0
 
     async def delete(self, table: Table, key: Mapping[str, Any], *, if_equal: Mapping[str, Any] | None = None
                      ) -> bool:
         """Delete a row or partition; with ``if_equal`` only when the row still holds those values."""
         check_key(table, key, full=bool(if_equal))
-        where, params = self._where_key(table, key)
-        for name, expected in (if_equal or {}).items():
-            where += f" AND {_q(name)} IS ?"
-            params.append(to_sql(table.column(name).type, expected))
+        where, params = self._where_key(table, key, if_equal or {})
         if if_equal:
             live, live_params = self._live()
             where += f" AND {live}"
@@ -259,9 +254,14 @@ class SQLiteStore:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def _where_key(self, table: Table, key: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        clauses = [f"{_q(n)} = ?" for n in key]
-        params = [to_sql(table.column(n).type, v) for n, v in key.items()]
+    def _where_key(self, table: Table, key: Mapping[str, Any], expected: Mapping[str, Any] | None = None,
+                   bounds: Sequence[Bound] = ()) -> tuple[str, list[Any]]:
+        """Key equalities, then null-safe ``IS`` conditions on ``expected`` values, then ranges."""
+        clauses, params = comparisons(table, key, to_sql, quote=_q)
+        for more_clauses, more_params in (comparisons(table, expected or {}, to_sql, quote=_q, op="IS"),
+                                          bound_conditions(table, bounds, to_sql, quote=_q)):
+            clauses += more_clauses
+            params += more_params
         return " AND ".join(clauses), params
 
     def _live(self) -> tuple[str, list[Any]]:
@@ -273,8 +273,7 @@ class SQLiteStore:
     async def get(self, table: Table, key: Mapping[str, Any], columns: Sequence[str] | None = None) -> Row | None:
         """One row by its full primary key."""
         check_key(table, key, full=True)
-        names = list(columns or table.column_names)
-        table.check_columns(names)
+        names = selected_columns(table, columns)
         where, params = self._where_key(table, key)
         live, live_params = self._live()
         rows = await self._read(
@@ -287,12 +286,8 @@ class SQLiteStore:
                      columns: Sequence[str] | None = None) -> Page:
         """Rows of one partition in clustering order, paged with a keyset cursor."""
         check_key(table, partition, full=False)
-        check_bounds(table, bounds)
         order = [(n, o.reversed() if reverse else o) for n, o in table.clustering if n not in partition]
-        where, params = self._where_key(table, partition)
-        for bound in bounds:
-            where += f" AND {_q(bound.column)} {bound.op} ?"
-            params.append(to_sql(table.column(bound.column).type, bound.value))
+        where, params = self._where_key(table, partition, bounds=bounds)
         return await self._page(table, where, params, order, limit, cursor, columns)
 
     async def scan(self, table: Table, *, limit: int = 1000, cursor: bytes | None = None,
@@ -305,8 +300,7 @@ class SQLiteStore:
                     limit: int, cursor: bytes | None, columns: Sequence[str] | None) -> Page:
         if limit < 1:
             raise ValueError("limit must be positive")
-        names = list(columns or table.column_names)
-        table.check_columns(names)
+        names = selected_columns(table, columns)
         order_names = [n for n, _ in order]
         selected = names + [n for n in order_names if n not in names]
         if cursor is not None:

@@ -9,11 +9,11 @@ small table) and page with an opaque cursor.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 
-from infrastructure.storage.schema import Migration, Table
+from infrastructure.storage.schema import ColumnType, Migration, Table
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -137,3 +137,25 @@ async def bounded_gather(awaitables: Iterable[Awaitable[T]], limit: int) -> list
             return await awaitable
 
     return list(await asyncio.gather(*(run(a) for a in awaitables)))
+
+
+def selected_columns(table: Table, columns: Sequence[str] | None) -> list[str]:
+    """The columns a read returns: the requested ones (checked) or all of them."""
+    names = list(columns or table.column_names)
+    table.check_columns(names)
+    return names
+
+
+def comparisons(table: Table, values: Mapping[str, Any], convert: Callable[[ColumnType, Any], Any], *,
+                quote: Callable[[str], str] = str, op: str = "=") -> tuple[list[str], list[Any]]:
+    """``column <op> ?`` fragments for ``values`` and their parameters in the engine's representation."""
+    return ([f"{quote(name)} {op} ?" for name in values],
+            [convert(table.column(name).type, value) for name, value in values.items()])
+
+
+def bound_conditions(table: Table, bounds: Sequence[Bound], convert: Callable[[ColumnType, Any], Any], *,
+                     quote: Callable[[str], str] = str) -> tuple[list[str], list[Any]]:
+    """Range fragments on clustering columns, checked first."""
+    check_bounds(table, bounds)
+    return ([f"{quote(b.column)} {b.op} ?" for b in bounds],
+            [convert(table.column(b.column).type, b.value) for b in bounds])
