@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from domain.catalogue.service import CatalogueService
+from domain.runs.service import RunService
 from domain.users.service import UserService
 from infrastructure.composition import Services
 
@@ -22,6 +23,11 @@ def provide_catalogue(state: State) -> CatalogueService:
     return state.services.catalogue
 
 
+def provide_runs(state: State) -> RunService:
+    """Run lifecycle use cases."""
+    return state.services.runs
+
+
 def provide_users(state: State) -> UserService:
     """Account use cases."""
     return state.services.users
@@ -31,4 +37,5 @@ DEPENDENCIES: dict[str, Any] = {
     "services": Provide(provide_services, sync_to_thread=False),
     "catalogue": Provide(provide_catalogue, sync_to_thread=False),
     "users": Provide(provide_users, sync_to_thread=False),
+    "runs": Provide(provide_runs, sync_to_thread=False),
 }

@@ -60,7 +60,8 @@ def _respond(request: Request[Any, Any, Any], status: int, exception: str, messa
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """Named domain failures keep their class name and arguments, as clients display them."""
     status = next((code for kind, code in _DOMAIN_STATUS.items() if isinstance(exc, kind)), HTTP_400_BAD_REQUEST)
-    return _respond(request, status, type(exc).__name__, exc.message, list(exc.args[1:]) or [exc.message])
+    # Clients show arguments[0] to people, so the message comes first and the offending values after.
+    return _respond(request, status, type(exc).__name__, exc.message, [exc.message, *exc.args[1:]])
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from app.catalogue.controller import CatalogueController
+from app.client.controller import ClientRunController
 from app.dependencies import DEPENDENCIES
 from app.errors import EXCEPTION_HANDLERS
 from app.pages.controller import PagesController
@@ -59,7 +60,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     prometheus = PrometheusConfig(app_name="argus", prefix=metrics.PREFIX, group_path=True,
                                   exclude=["/metrics", "/healthz"])
-    route_handlers: list[object] = [SystemController, CatalogueController, PagesController,
+    route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController, PagesController,
                                     create_static_files_router(path="/public", directories=[ROOT / "public"],
                                                                opt=PUBLIC, include_in_schema=False)]
     middleware = []

@@ -14,6 +14,7 @@ import saq
 
 from domain.catalogue.service import CatalogueService
 from domain.clock import SystemClock
+from domain.runs.service import AutoCreate, RunService
 from domain.users.service import UserService
 from infrastructure.queue.broker import open_queue
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
@@ -21,6 +22,7 @@ from infrastructure.settings import Settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
 from infrastructure.storage.instrumented_store import InstrumentedStore
 from infrastructure.storage.migrations import MIGRATIONS
+from infrastructure.storage.run_repository import StoreRunRepository, StoreSummaryRepository
 from infrastructure.storage.sqlite_store import SQLiteStore
 from infrastructure.storage.store import TableStore
 from infrastructure.storage.user_repository import StoreTokenRepository, StoreUserRepository
@@ -35,6 +37,7 @@ class Services:
     queue: saq.Queue
     catalogue: CatalogueService
     users: UserService
+    runs: RunService
 
 
 async def open_store(settings: Settings) -> TableStore:
@@ -69,8 +72,10 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
         users = UserService(StoreUserRepository(store),
                             StoreTokenRepository(store, settings.storage.max_concurrency),
                             Argon2PasswordHasher(settings.auth), clock)
-        yield Services(settings=settings, store=store, queue=queue,
-                       catalogue=CatalogueService(StoreCatalogueRepository(store)), users=users)
+        catalogue = CatalogueService(StoreCatalogueRepository(store))
+        runs = RunService(StoreRunRepository(store, settings.storage.max_concurrency), StoreSummaryRepository(store),
+                          catalogue, clock, AutoCreate(settings.catalogue.auto_create))
+        yield Services(settings=settings, store=store, queue=queue, catalogue=catalogue, users=users, runs=runs)
     finally:
         await queue.disconnect()
         await store.close()

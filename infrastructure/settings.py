@@ -92,6 +92,14 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
 
 
+class CatalogueSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """How CI submissions meet the catalogue."""
+
+    # A run whose build id names no test: "all" creates release, group and test from the build id
+    # path; "existing_releases" only inside releases that exist; "off" keeps the run unlinked.
+    auto_create: Literal["all", "existing_releases", "off"] = "all"
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Every setting of the service, grouped the way ``docs/configuration.md`` documents them."""
 
@@ -101,6 +109,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     log: LogSettings = msgspec.field(default_factory=LogSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    catalogue: CatalogueSettings = msgspec.field(default_factory=CatalogueSettings)
 
     @property
     def queue_url(self) -> str:

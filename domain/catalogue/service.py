@@ -8,6 +8,7 @@ from domain.catalogue.build_id import place_build_id
 from domain.catalogue.entities import Group, Release, ReleasePlan, Test
 from domain.catalogue.ports import CatalogueRepository
 from domain.errors import AlreadyExists, InvalidInput, NotFound
+from domain.runs.plugins import PluginName
 
 MAX_NAME_LENGTH = 200
 
@@ -157,13 +158,23 @@ class CatalogueService:
             raise AlreadyExists(f"Group {name} is being created concurrently", name)
         return winner
 
-    async def ensure_test_for_build_id(self, build_id: str, *, build_url: str = "") -> Test:
-        """The test owning this build id, creating its release, group and test when missing."""
+    async def ensure_test_for_build_id(self, build_id: str, *, build_url: str = "",
+                                       create_release: bool = True) -> Test | None:
+        """The test owning this build id, creating what is missing of its release, group and test.
+
+        With ``create_release`` off, a build id whose release is unknown is left unplaced (None).
+        """
         existing = await self._repository.test_by_build_id(build_id)
         if existing is not None:
             return existing
         placement = place_build_id(build_id)
-        release = await self.ensure_release(placement.release)
+        if create_release:
+            release = await self.ensure_release(placement.release)
+        else:
+            found = await self._repository.release_by_name(placement.release)
+            if found is None:
+                return None
+            release = found
         group = await self.ensure_group(release, placement.group, placement.group_build_system_id)
         candidate = Test(id=uuid4(), group_id=group.id, release_id=release.id,
                          name=_check_name("Test", placement.test), build_system_id=build_id.strip(),
@@ -174,3 +185,9 @@ class CatalogueService:
         if winner is None:
             raise AlreadyExists(f"Test for {build_id} is being created concurrently", build_id)
         return winner
+
+    async def set_plugin(self, test: Test, plugin_name: PluginName) -> Test:
+        """Record which run type the test's runs have (the last reported type wins, as upstream)."""
+        test.plugin_name = plugin_name
+        await self._repository.save_test(test)
+        return test

@@ -13,4 +13,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "users and api tokens", create=(
         tables.users, tables.usernames, tables.api_tokens, tables.user_tokens,
     )),
+    Migration(3, "runs and test summaries", create=(tables.runs, tables.run_locator, tables.test_summaries)),
 )

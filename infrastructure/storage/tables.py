@@ -55,3 +55,23 @@ api_tokens = table("api_tokens", {
 
 user_tokens = table("user_tokens", {"user_id": T.UUID, "id": T.UUID, "token_hash": T.TEXT},
                     partition_key=["user_id"], clustering=[("id", Order.ASC)], comment="tokens of a user")
+
+# -- runs ---------------------------------------------------------------------------------------
+
+runs = table("runs", {
+    "build_id": T.TEXT, "start_time": T.TIMESTAMP, "id": T.UUID, "plugin_name": T.TEXT, "release_id": T.UUID,
+    "group_id": T.UUID, "test_id": T.UUID, "assignee": T.UUID, "status": T.TEXT, "investigation_status": T.TEXT,
+    "heartbeat": T.BIGINT, "end_time": T.TIMESTAMP, "build_job_url": T.TEXT, "build_number": T.INT,
+    "product_version": T.TEXT, "scylla_version": T.TEXT, "started_by": T.TEXT, "logs": T.TEXT, "details": T.TEXT,
+}, partition_key=["build_id"], clustering=[("start_time", Order.DESC), ("id", Order.ASC)],
+    comment="runs of a CI job, newest first; logs and details are JSON")
+
+run_locator = table("run_locator", {
+    "id": T.UUID, "build_id": T.TEXT, "start_time": T.TIMESTAMP, "plugin_name": T.TEXT,
+}, partition_key=["id"], comment="claim and lookup: run id to its partition in runs")
+
+test_summaries = table("test_summaries", {
+    "release_id": T.UUID, "test_id": T.UUID, "group_id": T.UUID, "build_id": T.TEXT, "plugin_name": T.TEXT,
+    "last_runs": T.TEXT, "updated_at": T.TIMESTAMP,
+}, partition_key=["release_id"], clustering=[("test_id", Order.ASC)],
+    comment="latest runs per test, rewritten on every run write; one partition per release dashboard")

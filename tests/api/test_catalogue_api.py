@@ -77,6 +77,6 @@ async def test_existing_release_makes_the_whole_request_fail(client: AsyncTestCl
     body = response.json()
     assert body["status"] == "error"
     assert body["response"]["exception"] == "AlreadyExists"
-    assert body["response"]["arguments"] == ["dup-rel"]
+    assert body["response"]["arguments"] == ["Release dup-rel already exists", "dup-rel"]
     names = [r["name"] for r in (await client.get("/api/v1/releases", headers=auth)).json()["response"]]
     assert "brand-new" not in names

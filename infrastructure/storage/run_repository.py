@@ -1,0 +1,124 @@
+"""Runs and test summaries on the table layer (either engine)."""
+
+from __future__ import annotations
+
+import enum
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from domain.runs.entities import InvestigationStatus, LogLink, Run, RunBrief, TestSummary
+from infrastructure.storage import tables
+from infrastructure.storage.store import Row, TableStore, bounded_gather
+from infrastructure.storage.struct_rows import from_row
+
+# Locators never change once written, so they can be cached for the process lifetime.
+LOCATOR_CACHE_SIZE = 50_000
+_JSON_FIELDS = {"logs", "details"}
+_logs = msgspec.json.Decoder(list[LogLink])
+_briefs = msgspec.json.Decoder(list[RunBrief])
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if name in _JSON_FIELDS:
+        return msgspec.json.encode(value).decode()
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _run_row(run: Run) -> dict[str, Any]:
+    return {name: _column_value(name, getattr(run, name)) for name in tables.runs.column_names}
+
+
+def _run(row: Row) -> Run:
+    values = dict(row)
+    values["logs"] = _logs.decode(row["logs"]) if row.get("logs") else []
+    values["details"] = msgspec.json.decode(row["details"]) if row.get("details") else {}
+    return from_row(values, Run)
+
+
+class StoreRunRepository:
+    """Runs live in their CI job's partition; a locator row maps a run id to it.
+
+    Submitting claims the id in ``run_locator`` with a lightweight transaction first, so two
+    retries of the same submit racing each other create one run.
+    """
+
+    def __init__(self, store: TableStore, concurrency: int) -> None:
+        self._store = store
+        self._concurrency = concurrency
+        self._locators: OrderedDict[UUID, Row] = OrderedDict()
+
+    async def claim(self, run: Run) -> Run | None:
+        """Claim the id, then write the run; a taken id returns the run holding it."""
+        locator = {"id": run.id, "build_id": run.build_id, "start_time": run.start_time,
+                   "plugin_name": run.plugin_name.value}
+        if not await self._store.insert(tables.run_locator, locator, if_not_exists=True):
+            existing = await self.get(run.id)
+            if existing is not None:
+                return existing
+            # An earlier attempt claimed the id and died before writing the run: finish its work
+            # at the position it claimed.
+            claimed = await self._locator(run.id)
+            if claimed is None:
+                raise RuntimeError(f"run {run.id} lost its locator while being submitted")
+            run.build_id, run.start_time = claimed["build_id"], claimed["start_time"]
+        await self._store.insert(tables.runs, _run_row(run))
+        return None
+
+    async def _locator(self, run_id: UUID) -> Row | None:
+        cached = self._locators.get(run_id)
+        if cached is not None:
+            self._locators.move_to_end(run_id)
+            return cached
+        row = await self._store.get(tables.run_locator, {"id": run_id})
+        if row is not None:
+            self._locators[run_id] = row
+            if len(self._locators) > LOCATOR_CACHE_SIZE:
+                self._locators.popitem(last=False)
+        return row
+
+    async def get(self, run_id: UUID) -> Run | None:
+        """Locator (usually cached), then the run row."""
+        locator = await self._locator(run_id)
+        if locator is None:
+            return None
+        row = await self._store.get(tables.runs, {"build_id": locator["build_id"],
+                                                  "start_time": locator["start_time"], "id": run_id})
+        return _run(row) if row else None
+
+    async def update(self, run: Run, changes: Mapping[str, Any]) -> None:
+        """Only the changed columns are written."""
+        key = {"build_id": run.build_id, "start_time": run.start_time, "id": run.id}
+        await self._store.update(tables.runs, key, {n: _column_value(n, v) for n, v in changes.items()})
+
+    async def latest_for_build(self, build_id: str, limit: int) -> list[Run]:
+        """The head of the job's partition."""
+        page = await self._store.select(tables.runs, {"build_id": build_id}, limit=limit)
+        return [_run(row) for row in page.rows]
+
+    async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
+        """Runs fetched concurrently; unknown ids are not ignored."""
+        runs = await bounded_gather((self.get(i) for i in run_ids), self._concurrency)
+        return {r.id for r in runs if r is not None and r.investigation_status is InvestigationStatus.IGNORED}
+
+
+class StoreSummaryRepository:
+    """One row per test in its release's partition, so a dashboard is one partition read."""
+
+    def __init__(self, store: TableStore) -> None:
+        self._store = store
+
+    async def save(self, summary: TestSummary) -> None:
+        """Overwrite the test's row."""
+        await self._store.insert(tables.test_summaries, {
+            "release_id": summary.release_id, "test_id": summary.test_id, "group_id": summary.group_id,
+            "build_id": summary.build_id, "plugin_name": summary.plugin_name.value,
+            "last_runs": msgspec.json.encode(summary.last_runs).decode(), "updated_at": summary.updated_at})
+
+    async def for_release(self, release_id: UUID) -> list[TestSummary]:
+        """The release's partition (bounded by the number of tests a release can have)."""
+        page = await self._store.select(tables.test_summaries, {"release_id": release_id}, limit=100_000)
+        return [from_row({**row, "last_runs": _briefs.decode(row["last_runs"])}, TestSummary) for row in page.rows]
