@@ -8,7 +8,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from domain.catalogue.service import CatalogueService
+from domain.results.service import ResultsService
+from domain.runs.driver_matrix_service import DriverMatrixService
+from domain.runs.pytest_results import PytestResultService
+from domain.runs.reading import RunReader
+from domain.runs.run_results import RunResults
 from domain.runs.service import RunService
+from domain.runs.sirenada import SirenadaService
 from domain.users.service import UserService
 from infrastructure.composition import Services
 
@@ -28,6 +34,36 @@ def provide_runs(state: State) -> RunService:
     return state.services.runs
 
 
+def provide_sirenada(state: State) -> SirenadaService:
+    """Sirenada submissions."""
+    return state.services.sirenada
+
+
+def provide_pytest_results(state: State) -> PytestResultService:
+    """pytest reporter results."""
+    return state.services.pytest_results
+
+
+def provide_run_reader(state: State) -> RunReader:
+    """Runs with their per-type data."""
+    return state.services.run_reader
+
+
+def provide_results(state: State) -> ResultsService:
+    """Results tables use cases."""
+    return state.services.results
+
+
+def provide_driver_matrix(state: State) -> DriverMatrixService:
+    """Driver-matrix results and environment."""
+    return state.services.driver_matrix
+
+
+def provide_run_results(state: State) -> RunResults:
+    """Results tables submitted for runs."""
+    return state.services.run_results
+
+
 def provide_users(state: State) -> UserService:
     """Account use cases."""
     return state.services.users
@@ -38,4 +74,10 @@ DEPENDENCIES: dict[str, Any] = {
     "catalogue": Provide(provide_catalogue, sync_to_thread=False),
     "users": Provide(provide_users, sync_to_thread=False),
     "runs": Provide(provide_runs, sync_to_thread=False),
+    "results": Provide(provide_results, sync_to_thread=False),
+    "sirenada": Provide(provide_sirenada, sync_to_thread=False),
+    "pytest_results": Provide(provide_pytest_results, sync_to_thread=False),
+    "run_reader": Provide(provide_run_reader, sync_to_thread=False),
+    "driver_matrix": Provide(provide_driver_matrix, sync_to_thread=False),
+    "run_results": Provide(provide_run_results, sync_to_thread=False),
 }

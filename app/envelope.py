@@ -24,6 +24,13 @@ def ok(payload: T) -> Ok[T]:
     return Ok(response=payload)
 
 
+class ResultsSubmitted(msgspec.Struct):
+    """The one success answer without ``response``: ``submit_results`` (the client only checks ``status``)."""
+
+    message: str = "Results submitted"
+    status: Literal["ok"] = "ok"
+
+
 class ErrorDetail(msgspec.Struct):
     """What went wrong; clients show ``arguments[0]`` (or ``message``) to people."""
 

@@ -19,11 +19,13 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from app.catalogue.controller import CatalogueController
-from app.client.controller import ClientRunController
+from app.client.controller import ClientRunController, DriverMatrixController, PytestResultController
 from app.dependencies import DEPENDENCIES
 from app.errors import EXCEPTION_HANDLERS
 from app.pages.controller import PagesController
 from app.request_log import RequestLogger
+from app.results.controller import ResultsController
+from app.runs.controller import RunController
 from app.security import PUBLIC
 from app.system.controller import SystemController, service_version
 from infrastructure.composition import Services, open_services
@@ -60,7 +62,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     prometheus = PrometheusConfig(app_name="argus", prefix=metrics.PREFIX, group_path=True,
                                   exclude=["/metrics", "/healthz"])
-    route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController, PagesController,
+    route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController,
+                                    PytestResultController, DriverMatrixController, RunController, ResultsController,
+                                    PagesController,
                                     create_static_files_router(path="/public", directories=[ROOT / "public"],
                                                                opt=PUBLIC, include_in_schema=False)]
     middleware = []

@@ -14,7 +14,14 @@ import saq
 
 from domain.catalogue.service import CatalogueService
 from domain.clock import SystemClock
+from domain.results.service import ResultsService
+from domain.runs.driver_matrix_service import DriverMatrixService
+from domain.runs.plugins import PluginName
+from domain.runs.pytest_results import PytestResultService
+from domain.runs.reading import RunReader
+from domain.runs.run_results import RunResults
 from domain.runs.service import AutoCreate, RunService
+from domain.runs.sirenada import SirenadaService
 from domain.users.service import UserService
 from infrastructure.queue.broker import open_queue
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
@@ -22,6 +29,12 @@ from infrastructure.settings import Settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
 from infrastructure.storage.instrumented_store import InstrumentedStore
 from infrastructure.storage.migrations import MIGRATIONS
+from infrastructure.storage.results_repository import StoreResultsRepository
+from infrastructure.storage.run_data_repository import (
+    StoreDriverCollectionRepository,
+    StorePytestResultRepository,
+    StoreSirenadaRepository,
+)
 from infrastructure.storage.run_repository import StoreRunRepository, StoreSummaryRepository
 from infrastructure.storage.sqlite_store import SQLiteStore
 from infrastructure.storage.store import TableStore
@@ -38,6 +51,12 @@ class Services:
     catalogue: CatalogueService
     users: UserService
     runs: RunService
+    results: ResultsService
+    sirenada: SirenadaService
+    pytest_results: PytestResultService
+    driver_matrix: DriverMatrixService
+    run_reader: RunReader
+    run_results: RunResults
 
 
 async def open_store(settings: Settings) -> TableStore:
@@ -73,9 +92,19 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
                             StoreTokenRepository(store, settings.storage.max_concurrency),
                             Argon2PasswordHasher(settings.auth), clock)
         catalogue = CatalogueService(StoreCatalogueRepository(store))
-        runs = RunService(StoreRunRepository(store, settings.storage.max_concurrency), StoreSummaryRepository(store),
-                          catalogue, clock, AutoCreate(settings.catalogue.auto_create))
-        yield Services(settings=settings, store=store, queue=queue, catalogue=catalogue, users=users, runs=runs)
+        run_repository = StoreRunRepository(store, settings.storage.max_concurrency)
+        runs = RunService(run_repository, StoreSummaryRepository(store), catalogue, clock,
+                          AutoCreate(settings.catalogue.auto_create))
+        results = ResultsService(StoreResultsRepository(store, settings.storage.max_concurrency), run_repository,
+                                 clock)
+        sirenada = SirenadaService(runs, StoreSirenadaRepository(store, settings.storage.max_concurrency))
+        driver_matrix = DriverMatrixService(runs, StoreDriverCollectionRepository(store), catalogue, clock)
+        reader = RunReader(runs, {PluginName.SIRENADA: sirenada.run_fields,
+                                  PluginName.DRIVER_MATRIX: driver_matrix.run_fields})
+        yield Services(settings=settings, store=store, queue=queue, catalogue=catalogue, users=users, runs=runs,
+                       sirenada=sirenada, pytest_results=PytestResultService(runs, StorePytestResultRepository(store)),
+                       driver_matrix=driver_matrix,
+                       run_reader=reader, results=results, run_results=RunResults(runs, results))
     finally:
         await queue.disconnect()
         await store.close()

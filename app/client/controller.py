@@ -6,28 +6,41 @@ client reads the reason only from a 200 answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.client.documents import run_document
 from app.client.schemas import (
+    DriverEnvironment,
+    DriverFailure,
     DriverMatrixSubmit,
+    DriverResult,
     Finalize,
     GenericSubmit,
     Heartbeat,
     LogsSubmit,
+    PytestReport,
+    ResultsSubmit,
     SCTSubmit,
+    SirenadaSubmit,
     StatusChange,
     VersionChange,
 )
-from app.envelope import Ok, ok
+from app.envelope import Ok, ResultsSubmitted, ok
 from app.security import LOGIN, login_required
-from app.wire import decode_body
+from app.wire import decode_body, format_datetime, jsonable
+from domain.errors import InvalidInput
+from domain.results.errors import DataValidationError
+from domain.runs.driver_matrix_service import DriverMatrixService
 from domain.runs.plugins import PluginName
+from domain.runs.pytest_results import PytestResult, PytestResultService, epoch_to_datetime
+from domain.runs.reading import RunReader
+from domain.runs.run_results import RunResults
 from domain.runs.service import RunService, parse_run_id, parse_run_type, parse_status
+from domain.runs.sirenada import SirenadaService
 from domain.runs.submission import RunSubmission
 
 RunDocument = dict[str, Any]
@@ -71,20 +84,35 @@ class ClientRunController(Controller):
 
     @post("/{run_type:str}/submit", operation_id="clientSubmitRun", status_code=200)
     async def submit(
-        self, request: Request[Any, Any, Any], runs: NamedDependency[RunService], run_type: RunTypeParam
+        self,
+        request: Request[Any, Any, Any],
+        runs: NamedDependency[RunService],
+        sirenada: NamedDependency[SirenadaService],
+        run_type: RunTypeParam,
     ) -> Ok[str]:
-        """Register a run (idempotent: an existing run id changes nothing)."""
+        """Register a run (idempotent: an existing run id changes nothing; sirenada adds its cases)."""
         kind = parse_run_type(run_type)
-        await runs.submit(kind, _submission(kind, await request.body()))
+        raw = await request.body()
+        if kind is PluginName.SIRENADA:
+            body = decode_body(raw, SirenadaSubmit)
+            submission = RunSubmission(
+                run_id=parse_run_id(body.run_id),
+                build_id=body.build_id,
+                build_url=body.build_job_url,
+                details={"region": body.region},
+            )
+            await sirenada.submit(submission, body.results)
+        else:
+            await runs.submit(kind, _submission(kind, raw))
         return ok("Created")
 
     @get("/{run_type:str}/{run_id:str}/get", operation_id="clientGetRun")
     async def get_run(
-        self, runs: NamedDependency[RunService], run_type: RunTypeParam, run_id: RunIdParam
+        self, run_reader: NamedDependency[RunReader], run_type: RunTypeParam, run_id: RunIdParam
     ) -> Ok[RunDocument | None]:
         """The whole run, or null when there is none (not an error, as upstream)."""
-        run = await runs.find(parse_run_type(run_type), parse_run_id(run_id))
-        return ok(run_document(run) if run else None)
+        found = await run_reader.read(parse_run_type(run_type), parse_run_id(run_id))
+        return ok(run_document(*found) if found else None)
 
     @post("/{run_type:str}/{run_id:str}/heartbeat", operation_id="clientHeartbeat", status_code=200)
     async def heartbeat(
@@ -149,6 +177,21 @@ class ClientRunController(Controller):
         await runs.submit_logs(parse_run_type(run_type), parse_run_id(run_id), [e.to_domain() for e in body.logs])
         return ok("Submitted")
 
+    @post("/{run_type:str}/{run_id:str}/submit_results", operation_id="clientSubmitResults", status_code=200)
+    async def submit_results(
+        self,
+        request: Request[Any, Any, Any],
+        run_results: NamedDependency[RunResults],
+        run_type: RunTypeParam,
+        run_id: RunIdParam,
+    ) -> Response[ResultsSubmitted]:
+        """Store one results table; an ERROR cell is reported after storing, as CI tools expect."""
+        body = decode_body(await request.body(), ResultsSubmit)
+        outcome = await run_results.submit(parse_run_type(run_type), parse_run_id(run_id), body.to_domain())
+        if outcome.has_errors:
+            raise DataValidationError(outcome.name, list(outcome.error_cells))
+        return Response(ResultsSubmitted())
+
     @post("/{run_type:str}/{run_id:str}/finalize", operation_id="clientFinalizeRun", status_code=200)
     async def finalize(
         self,
@@ -167,3 +210,115 @@ class ClientRunController(Controller):
             end_time=body.end_time,
         )
         return ok("Finalized")
+
+
+class PytestResultController(Controller):
+    """``pytest-argus-reporter`` routes: one report per test, and duration statistics."""
+
+    path = "/api/v1/client/testrun/pytest"
+    tags = ["ci protocol"]
+    guards = [login_required]
+    opt = LOGIN
+
+    @post("/result/submit", operation_id="clientSubmitPytestResult", status_code=200)
+    async def submit(
+        self, request: Request[Any, Any, Any], pytest_results: NamedDependency[PytestResultService]
+    ) -> Ok[dict[str, str]]:
+        """Store one test report; answers its name and id (the report time)."""
+        report = decode_body(await request.body(), PytestReport)
+        markers = list(report.markers) if isinstance(report.markers, dict) else report.markers
+        stored = await pytest_results.submit(
+            PytestResult(
+                name=report.name,
+                status=report.status,
+                id=epoch_to_datetime(report.timestamp, "timestamp"),
+                test_type=report.test_type,
+                run_id=parse_run_id(report.run_id),
+                duration=report.duration,
+                message=report.message,
+                test_timestamp=epoch_to_datetime(report.timestamp, "timestamp"),
+                session_timestamp=epoch_to_datetime(report.session_timestamp, "session_timestamp"),
+                markers=[str(m) for m in markers],
+                user_fields=report.user_fields,
+            )
+        )
+        return ok({"name": stored.name, "id": format_datetime(stored.id)})
+
+    @get("/{rest:path}", operation_id="clientPytestStats")
+    async def stats(
+        self,
+        pytest_results: NamedDependency[PytestResultService],
+        rest: FromPath[str],
+        status: FromQuery[str | None] = None,
+        since: FromQuery[float | None] = None,
+    ) -> Ok[dict[str, dict[str, dict[str, float | int | None]]]]:
+        """``<test name>/stats/<field>/<aggregate>``; the name may contain ``/`` (pytest node ids do).
+
+        The existing service could not route such names and answered 404; the path is parsed from
+        the right here so any node id works.
+        """
+        name, marker, field, aggregate = _split_stats_path(rest)
+        if marker != "stats":
+            raise InvalidInput("expected <test name>/stats/<field>/<aggregate>", rest)
+        value = await pytest_results.stats(
+            name,
+            field,
+            aggregate,
+            status=status,
+            since=epoch_to_datetime(since, "since") if since is not None else None,
+        )
+        return ok({name: {field: {aggregate: value}}})
+
+
+def _split_stats_path(rest: str) -> tuple[str, str, str, str]:
+    parts = rest.strip("/").rsplit("/", 3)
+    if len(parts) != 4 or not parts[0]:
+        raise InvalidInput("expected <test name>/stats/<field>/<aggregate>", rest)
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+class DriverMatrixController(Controller):
+    """``ArgusDriverMatrixClient`` routes under ``/api/v1/client/driver_matrix``."""
+
+    path = "/api/v1/client/driver_matrix"
+    tags = ["ci protocol"]
+    guards = [login_required]
+    opt = LOGIN
+
+    @post("/result/submit", operation_id="clientSubmitDriverResult", status_code=200)
+    async def submit_result(
+        self, request: Request[Any, Any, Any], driver_matrix: NamedDependency[DriverMatrixService]
+    ) -> Ok[bool]:
+        """Store one driver's JUnit report (a name already stored is kept as it is)."""
+        body = decode_body(await request.body(), DriverResult)
+        await driver_matrix.submit_result(parse_run_id(body.run_id), body.driver_name, body.driver_type, body.raw_xml)
+        return ok(True)
+
+    @post("/result/fail", operation_id="clientSubmitDriverFailure", status_code=200)
+    async def submit_failure(
+        self, request: Request[Any, Any, Any], driver_matrix: NamedDependency[DriverMatrixService]
+    ) -> Ok[bool]:
+        """Record a driver whose suite could not run."""
+        body = decode_body(await request.body(), DriverFailure)
+        await driver_matrix.submit_failure(
+            parse_run_id(body.run_id), body.driver_name, body.driver_type, body.failure_reason
+        )
+        return ok(True)
+
+    @post("/env/submit", operation_id="clientSubmitDriverEnvironment", status_code=200)
+    async def submit_environment(
+        self, request: Request[Any, Any, Any], driver_matrix: NamedDependency[DriverMatrixService]
+    ) -> Ok[bool]:
+        """Merge the build environment into the run (sets the Scylla version)."""
+        body = decode_body(await request.body(), DriverEnvironment)
+        await driver_matrix.submit_environment(parse_run_id(body.run_id), body.raw_env)
+        return ok(True)
+
+    @get("/test_report", operation_id="clientDriverTestReport")
+    async def test_report(
+        self,
+        driver_matrix: NamedDependency[DriverMatrixService],
+        build_id: Annotated[str, QueryParameter(name="buildId", min_length=1)],
+    ) -> Ok[dict[str, Any]]:
+        """Driver versions a job's recent runs tested, per driver."""
+        return ok(jsonable(await driver_matrix.versions(build_id)))

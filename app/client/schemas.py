@@ -10,7 +10,9 @@ from typing import Any
 
 import msgspec
 
+from domain.results.entities import Cell, CellStatus, ColumnMeta, ResultSubmission, ResultType, ValidationRule
 from domain.runs.entities import LogLink
+from domain.runs.sirenada import SirenadaCase
 
 
 class GenericSubmit(msgspec.Struct):
@@ -93,3 +95,132 @@ class Heartbeat(msgspec.Struct):
     """``heartbeat`` (the body only carries the schema version)."""
 
     schema_version: str | None = None
+
+
+class SirenadaSubmit(msgspec.Struct):
+    """``submit_sirenada_run``: the run and all its cases in one call."""
+
+    run_id: str
+    build_id: str
+    build_job_url: str = ""
+    region: str | None = None
+    results: list[SirenadaCase] = msgspec.field(default_factory=list)
+    schema_version: str | None = None
+
+
+class PytestReport(msgspec.Struct):
+    """One report of ``pytest-argus-reporter`` (it sends no schema version)."""
+
+    name: str
+    test_type: str
+    run_id: str
+    status: str
+    timestamp: float
+    session_timestamp: float
+    # The reporter sends pytest's keyword mapping ({"slow": 1}); older code declared a list.
+    markers: dict[str, Any] | list[str]
+    duration: float = 0.0
+    message: str | None = None
+    user_fields: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class DriverResult(msgspec.Struct, forbid_unknown_fields=True):
+    """``submit_driver_result``: ``raw_xml`` is base64 of the JUnit XML, newlines included."""
+
+    run_id: str
+    driver_name: str
+    driver_type: str
+    raw_xml: str
+    schema_version: str | None = None
+
+
+class DriverFailure(msgspec.Struct, forbid_unknown_fields=True):
+    """``submit_driver_failure``."""
+
+    run_id: str
+    driver_name: str
+    driver_type: str
+    failure_reason: str
+    schema_version: str | None = None
+
+
+class DriverEnvironment(msgspec.Struct, forbid_unknown_fields=True):
+    """``submit_env``: the text of ``Build-00.txt``."""
+
+    run_id: str
+    raw_env: str
+    schema_version: str | None = None
+
+
+class ResultColumn(msgspec.Struct):
+    """``columns_meta`` entry of a results table."""
+
+    name: str
+    type: ResultType
+    unit: str = ""
+    higher_is_better: bool | None = None
+    visible: bool = True
+
+
+class ResultRule(msgspec.Struct):
+    """A column's validation rule."""
+
+    best_pct: float | None = None
+    best_abs: float | None = None
+    fixed_limit: float | None = None
+
+
+class ResultMeta(msgspec.Struct):
+    """``meta`` of a results table."""
+
+    name: str
+    columns_meta: list[ResultColumn]
+    description: str = ""
+    rows_meta: list[str] = msgspec.field(default_factory=list)
+    validation_rules: dict[str, ResultRule] = msgspec.field(default_factory=dict)
+    sut_package_name: str = ""
+
+
+class ResultCell(msgspec.Struct, forbid_unknown_fields=True):
+    """One cell; strict like the existing service's ``Cell`` dataclass."""
+
+    column: str
+    row: str
+    status: CellStatus
+    value: float | None = None
+    value_text: str | None = None
+
+
+class ResultsSubmit(msgspec.Struct):
+    """``submit_results``: one table per call."""
+
+    meta: ResultMeta
+    results: list[ResultCell]
+    sut_timestamp: float = 0
+    run_id: str | None = None
+    schema_version: str | None = None
+
+    def to_domain(self) -> ResultSubmission:
+        """The domain's submission."""
+        meta = self.meta
+        return ResultSubmission(
+            name=meta.name,
+            description=meta.description,
+            rows_meta=meta.rows_meta,
+            sut_package_name=meta.sut_package_name,
+            sut_timestamp=self.sut_timestamp,
+            columns_meta=[
+                ColumnMeta(
+                    name=c.name, unit=c.unit, type=c.type, higher_is_better=c.higher_is_better, visible=c.visible
+                )
+                for c in meta.columns_meta
+            ],
+            validation_rules={
+                name: ValidationRule(best_pct=r.best_pct, best_abs=r.best_abs, fixed_limit=r.fixed_limit)
+                for name, r in meta.validation_rules.items()
+            },
+            cells=[
+                Cell(column=c.column, row=c.row, value=c.value, value_text=c.value_text, status=c.status)
+                for c in self.results
+            ],
+        )

@@ -117,6 +117,10 @@ class RunService:
         """The run with this id, whatever its type."""
         return await self._runs.get(run_id)
 
+    async def latest_for_build(self, build_id: str, limit: int) -> list[Run]:
+        """The newest runs of a CI job."""
+        return await self._runs.latest_for_build(build_id, limit)
+
     async def summaries_for_release(self, release_id: UUID) -> list[TestSummary]:
         """Per-test summaries of a release, for dashboards."""
         return await self._summaries.for_release(release_id)

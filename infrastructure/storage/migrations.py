@@ -14,4 +14,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         tables.users, tables.usernames, tables.api_tokens, tables.user_tokens,
     )),
     Migration(3, "runs and test summaries", create=(tables.runs, tables.run_locator, tables.test_summaries)),
+    Migration(4, "results tables", create=(
+        tables.result_tables, tables.result_cells, tables.result_table_runs, tables.result_run_tables,
+        tables.result_best,
+    )),
+    Migration(5, "driver-matrix collections, sirenada cases, pytest results", create=(
+        tables.driver_collections, tables.sirenada_cases, tables.pytest_results, tables.pytest_results_by_run,
+    )),
 )

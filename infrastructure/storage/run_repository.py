@@ -65,8 +65,14 @@ class StoreRunRepository:
             if claimed is None:
                 raise RuntimeError(f"run {run.id} lost its locator while being submitted")
             run.build_id, run.start_time = claimed["build_id"], claimed["start_time"]
-        await self._store.insert(tables.runs, _run_row(run))
-        return None
+        # The row itself is written only if absent too: a retry repairing an apparently abandoned claim
+        # may race the first attempt, and exactly one of them must report the run as new.
+        if await self._store.insert(tables.runs, _run_row(run), if_not_exists=True):
+            return None
+        stored = await self.get(run.id)
+        if stored is None:
+            raise RuntimeError(f"run {run.id} vanished while being submitted")
+        return stored
 
     async def _locator(self, run_id: UUID) -> Row | None:
         cached = self._locators.get(run_id)

@@ -75,3 +75,60 @@ test_summaries = table("test_summaries", {
     "last_runs": T.TEXT, "updated_at": T.TIMESTAMP,
 }, partition_key=["release_id"], clustering=[("test_id", Order.ASC)],
     comment="latest runs per test, rewritten on every run write; one partition per release dashboard")
+
+# -- per-type run data --------------------------------------------------------------------------
+
+driver_collections = table("driver_collections", {
+    "run_id": T.UUID, "name": T.TEXT, "driver_type": T.TEXT, "data": T.TEXT,
+}, partition_key=["run_id"], clustering=[("name", Order.ASC)], comment="driver-matrix results per driver, JSON")
+
+sirenada_cases = table("sirenada_cases", {
+    "run_id": T.UUID, "case_key": T.TEXT, "data": T.TEXT,
+}, partition_key=["run_id"], clustering=[("case_key", Order.ASC)], comment="sirenada cases of a run, JSON")
+
+pytest_results = table("pytest_results", {
+    "name": T.TEXT, "id": T.TIMESTAMP, "status": T.TEXT, "run_id": T.UUID, "data": T.TEXT,
+}, partition_key=["name"], clustering=[("id", Order.DESC), ("status", Order.ASC)],
+    comment="pytest reports by test name, newest first, JSON")
+
+pytest_results_by_run = table("pytest_results_by_run", {
+    "run_id": T.UUID, "name": T.TEXT, "id": T.TIMESTAMP, "status": T.TEXT, "data": T.TEXT,
+}, partition_key=["run_id"], clustering=[("name", Order.ASC), ("id", Order.DESC), ("status", Order.ASC)],
+    comment="pytest reports of a run, JSON")
+
+# -- results ------------------------------------------------------------------------------------
+#
+# A results table belongs to a test and is named; its cells belong to runs and are upserted by
+# (run, column, row), each keeping the SUT time (epoch seconds) of the submission that wrote it.
+# Two index partitions serve the reads without scans: the tables of a run (the run page) and the
+# runs of a table by SUT time (a history bounded to its newest runs).
+
+result_tables = table("result_tables", {
+    "test_id": T.UUID, "name": T.TEXT, "description": T.TEXT, "columns_meta": T.TEXT, "rows_meta": T.LIST_TEXT,
+    "validation_rules": T.TEXT, "sut_package_name": T.TEXT, "revision": T.INT,
+}, partition_key=["test_id"], clustering=[("name", Order.ASC)],
+    comment="results table metadata of a test; columns_meta and validation_rules are JSON; written with LWT")
+
+result_cells = table("result_cells", {
+    "test_id": T.UUID, "table_name": T.TEXT, "run_id": T.UUID, "column_name": T.TEXT, "row_name": T.TEXT,
+    "sut_timestamp": T.DOUBLE, "value": T.DOUBLE, "value_text": T.TEXT, "status": T.TEXT,
+}, partition_key=["test_id", "table_name"],
+    clustering=[("run_id", Order.ASC), ("column_name", Order.ASC), ("row_name", Order.ASC)],
+    comment="cells of a results table; a run's cells are one slice")
+
+result_run_tables = table("result_run_tables", {
+    "test_id": T.UUID, "run_id": T.UUID, "table_name": T.TEXT, "sut_timestamp": T.DOUBLE,
+    "first_submitted_at": T.TIMESTAMP,
+}, partition_key=["test_id", "run_id"], clustering=[("table_name", Order.ASC)],
+    comment="results tables of a run with its latest SUT time in each")
+
+result_table_runs = table("result_table_runs", {
+    "test_id": T.UUID, "table_name": T.TEXT, "sut_timestamp": T.DOUBLE, "run_id": T.UUID,
+}, partition_key=["test_id", "table_name"], clustering=[("sut_timestamp", Order.DESC), ("run_id", Order.ASC)],
+    comment="runs of a results table at their latest SUT time, newest first")
+
+result_best = table("result_best", {
+    "test_id": T.UUID, "table_name": T.TEXT, "key": T.TEXT, "result_date": T.TIMESTAMP, "value": T.DOUBLE,
+    "run_id": T.UUID,
+}, partition_key=["test_id", "table_name"], clustering=[("key", Order.ASC), ("result_date", Order.DESC)],
+    comment="append-only best-result history per column:row key, newest first")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+import msgspec
+
 from domain.catalogue.entities import Group, Release, Test
+from domain.results.entities import BestResult, Cell, ResultTableMeta, StoredCell
+from domain.runs.entities import Run, TestSummary
 from domain.users.entities import ApiToken, User
 
 
@@ -150,3 +156,124 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.moment += timedelta(**delta)
+
+
+class FakeResultsRepository:
+    """Results tables in dicts, with the revision check and upsert keys of the real repository."""
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[UUID, str], ResultTableMeta] = {}
+        self.bests: dict[tuple[UUID, str], list[BestResult]] = {}
+        self.cells: dict[tuple[UUID, str], dict[tuple[UUID, str, str], StoredCell]] = {}
+        self.run_tables: dict[tuple[UUID, UUID], dict[str, datetime]] = {}  # first submission per table
+        self.latest_sut: dict[tuple[UUID, str], dict[UUID, datetime]] = {}  # the table's run index
+        self.table_writes = 0
+
+    async def get_table(self, test_id: UUID, name: str) -> ResultTableMeta | None:
+        return self.tables.get((test_id, name))
+
+    async def list_tables(self, test_id: UUID) -> list[ResultTableMeta]:
+        return [meta for (test, _), meta in sorted(self.tables.items(), key=lambda i: i[0][1]) if test == test_id]
+
+    async def add_table(self, meta: ResultTableMeta) -> bool:
+        if (meta.test_id, meta.name) in self.tables:
+            return False
+        self.tables[meta.test_id, meta.name] = meta
+        self.table_writes += 1
+        return True
+
+    async def replace_table(self, meta: ResultTableMeta, *, expected_revision: int) -> bool:
+        current = self.tables.get((meta.test_id, meta.name))
+        if current is None or current.revision != expected_revision:
+            return False
+        self.tables[meta.test_id, meta.name] = meta
+        self.table_writes += 1
+        return True
+
+    async def best_results(self, test_id: UUID, name: str) -> list[BestResult]:
+        return list(self.bests.get((test_id, name), []))
+
+    async def add_best_results(self, test_id: UUID, name: str, results: list[BestResult]) -> None:
+        self.bests.setdefault((test_id, name), []).extend(results)
+
+    async def save_run_cells(self, test_id: UUID, name: str, run_id: UUID, sut_timestamp: datetime,
+                             cells: list[Cell], submitted_at: datetime) -> None:
+        self.run_tables.setdefault((test_id, run_id), {}).setdefault(name, submitted_at)
+        self.latest_sut.setdefault((test_id, name), {})[run_id] = sut_timestamp
+        table = self.cells.setdefault((test_id, name), {})
+        for c in cells:
+            table[run_id, c.column, c.row] = StoredCell(run_id=run_id, sut_timestamp=sut_timestamp, column=c.column,
+                                                        row=c.row, value=c.value, value_text=c.value_text,
+                                                        status=c.status)
+
+    async def run_cells(self, test_id: UUID, run_id: UUID) -> dict[str, list[StoredCell]]:
+        order = sorted(self.run_tables.get((test_id, run_id), {}).items(), key=lambda i: (i[1], i[0]))
+        return {name: [c for key, c in sorted(self.cells[test_id, name].items()) if key[0] == run_id]
+                for name, _ in order}
+
+    async def history_cells(self, test_id: UUID, name: str, *, since: datetime | None, until: datetime | None,
+                            max_runs: int, max_cells: int) -> list[StoredCell]:
+        def inside(moment: datetime) -> bool:
+            return (since is None or moment >= since) and (until is None or moment <= until)
+
+        runs = sorted(((sut, run) for run, sut in self.latest_sut.get((test_id, name), {}).items() if inside(sut)),
+                      reverse=True)[:max_runs]
+        table = self.cells.get((test_id, name), {})
+        cells = [c for _, run in runs for key, c in sorted(table.items()) if key[0] == run and inside(c.sut_timestamp)]
+        return cells[:max_cells]
+
+
+class FakeIgnoredRuns:
+    """Runs triaged as ignored, set by hand."""
+
+    def __init__(self) -> None:
+        self.ignored_ids: set[UUID] = set()
+
+    async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
+        return run_ids & self.ignored_ids
+
+
+
+class FakeRunRepository:
+    """Runs by id with the claim semantics of the locator table."""
+
+    def __init__(self) -> None:
+        self.runs: dict[UUID, Run] = {}
+        self.writes = 0
+
+    async def claim(self, run: Run) -> Run | None:
+        if run.id in self.runs:
+            return msgspec.structs.replace(self.runs[run.id])
+        self.runs[run.id] = msgspec.structs.replace(run)
+        self.writes += 1
+        return None
+
+    async def get(self, run_id: UUID) -> Run | None:
+        run = self.runs.get(run_id)
+        return None if run is None else msgspec.convert(msgspec.to_builtins(run), Run)
+
+    async def update(self, run: Run, changes: Mapping[str, Any]) -> None:
+        stored = self.runs[run.id]
+        for name, value in changes.items():
+            setattr(stored, name, value)
+        self.writes += 1
+
+    async def latest_for_build(self, build_id: str, limit: int) -> list[Run]:
+        runs = [r for r in self.runs.values() if r.build_id == build_id]
+        return sorted(runs, key=lambda r: r.start_time, reverse=True)[:limit]
+
+    async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
+        return {i for i in run_ids if i in self.runs and self.runs[i].investigation_status == "ignored"}
+
+
+class FakeSummaryRepository:
+    """Summaries by test."""
+
+    def __init__(self) -> None:
+        self.summaries: dict[UUID, TestSummary] = {}
+
+    async def save(self, summary: TestSummary) -> None:
+        self.summaries[summary.test_id] = summary
+
+    async def for_release(self, release_id: UUID) -> list[TestSummary]:
+        return [s for s in self.summaries.values() if s.release_id == release_id]
