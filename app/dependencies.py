@@ -9,6 +9,7 @@ from litestar.di import Provide
 
 from domain.catalogue.service import CatalogueService
 from domain.results.service import ResultsService
+from domain.runs.costs import CostService
 from domain.runs.driver_matrix_service import DriverMatrixService
 from domain.runs.pytest_results import PytestResultService
 from domain.runs.reading import RunReader
@@ -64,6 +65,11 @@ def provide_run_results(state: State) -> RunResults:
     return state.services.run_results
 
 
+def provide_costs(state: State) -> CostService:
+    """Run costs."""
+    return state.services.costs
+
+
 def provide_users(state: State) -> UserService:
     """Account use cases."""
     return state.services.users
@@ -80,4 +86,5 @@ DEPENDENCIES: dict[str, Any] = {
     "run_reader": Provide(provide_run_reader, sync_to_thread=False),
     "driver_matrix": Provide(provide_driver_matrix, sync_to_thread=False),
     "run_results": Provide(provide_run_results, sync_to_thread=False),
+    "costs": Provide(provide_costs, sync_to_thread=False),
 }

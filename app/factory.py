@@ -19,7 +19,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from app.catalogue.controller import CatalogueController
-from app.client.controller import ClientRunController, DriverMatrixController, PytestResultController
+from app.client.controller import (
+    ClientRunController,
+    DriverMatrixController,
+    PytestResultController,
+    RunCostController,
+)
 from app.dependencies import DEPENDENCIES
 from app.errors import EXCEPTION_HANDLERS
 from app.pages.controller import PagesController
@@ -63,7 +68,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     prometheus = PrometheusConfig(app_name="argus", prefix=metrics.PREFIX, group_path=True,
                                   exclude=["/metrics", "/healthz"])
     route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController,
-                                    PytestResultController, DriverMatrixController, RunController, ResultsController,
+                                    PytestResultController, DriverMatrixController, RunCostController, RunController,
+                                    ResultsController,
                                     PagesController,
                                     create_static_files_router(path="/public", directories=[ROOT / "public"],
                                                                opt=PUBLIC, include_in_schema=False)]

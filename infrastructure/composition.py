@@ -15,6 +15,7 @@ import saq
 from domain.catalogue.service import CatalogueService
 from domain.clock import SystemClock
 from domain.results.service import ResultsService
+from domain.runs.costs import CostService
 from domain.runs.driver_matrix_service import DriverMatrixService
 from domain.runs.plugins import PluginName
 from domain.runs.pytest_results import PytestResultService
@@ -57,6 +58,7 @@ class Services:
     driver_matrix: DriverMatrixService
     run_reader: RunReader
     run_results: RunResults
+    costs: CostService
 
 
 async def open_store(settings: Settings) -> TableStore:
@@ -104,7 +106,8 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
         yield Services(settings=settings, store=store, queue=queue, catalogue=catalogue, users=users, runs=runs,
                        sirenada=sirenada, pytest_results=PytestResultService(runs, StorePytestResultRepository(store)),
                        driver_matrix=driver_matrix,
-                       run_reader=reader, results=results, run_results=RunResults(runs, results))
+                       run_reader=reader, results=results, run_results=RunResults(runs, results),
+                       costs=CostService(runs))
     finally:
         await queue.disconnect()
         await store.close()

@@ -14,10 +14,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.client.documents import run_document
 from app.client.schemas import (
+    CostItems,
     DriverEnvironment,
     DriverFailure,
     DriverMatrixSubmit,
     DriverResult,
+    EstimatedCost,
     Finalize,
     GenericSubmit,
     Heartbeat,
@@ -34,6 +36,7 @@ from app.security import LOGIN, login_required
 from app.wire import decode_body, format_datetime, jsonable
 from domain.errors import InvalidInput
 from domain.results.errors import DataValidationError
+from domain.runs.costs import CostService
 from domain.runs.driver_matrix_service import DriverMatrixService
 from domain.runs.plugins import PluginName
 from domain.runs.pytest_results import PytestResult, PytestResultService, epoch_to_datetime
@@ -322,3 +325,30 @@ class DriverMatrixController(Controller):
     ) -> Ok[dict[str, Any]]:
         """Driver versions a job's recent runs tested, per driver."""
         return ok(jsonable(await driver_matrix.versions(build_id)))
+
+
+class RunCostController(Controller):
+    """Cost routes of newer clients; they address the run by id alone."""
+
+    path = "/api/v1/client/testrun/{run_id:str}/cost"
+    tags = ["ci protocol"]
+    guards = [login_required]
+    opt = LOGIN
+
+    @post("/estimated", operation_id="clientSetEstimatedCost", status_code=200)
+    async def estimated(
+        self, request: Request[Any, Any, Any], costs: NamedDependency[CostService], run_id: RunIdParam
+    ) -> Ok[str]:
+        """Replace the run's estimated cost (USD)."""
+        body = decode_body(await request.body(), EstimatedCost)
+        await costs.set_estimate(parse_run_id(run_id), body.value)
+        return ok("Submitted")
+
+    @post("/items", operation_id="clientSubmitCostItems", status_code=200)
+    async def items(
+        self, request: Request[Any, Any, Any], costs: NamedDependency[CostService], run_id: RunIdParam
+    ) -> Ok[str]:
+        """Add or replace priced items; the run's actual cost is their sum."""
+        body = decode_body(await request.body(), CostItems)
+        await costs.submit_items(parse_run_id(run_id), body.items)
+        return ok("Submitted")

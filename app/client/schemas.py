@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from domain.results.entities import Cell, CellStatus, ColumnMeta, ResultSubmission, ResultType, ValidationRule
+from domain.runs.costs import CostItem
 from domain.runs.entities import LogLink
 from domain.runs.sirenada import SirenadaCase
 
@@ -224,3 +225,17 @@ class ResultsSubmit(msgspec.Struct):
                 for c in self.results
             ],
         )
+
+
+class EstimatedCost(msgspec.Struct):
+    """``set_estimated_cost`` (0.16.5+)."""
+
+    value: float
+    schema_version: str | None = None
+
+
+class CostItems(msgspec.Struct):
+    """``submit_cost_items`` (0.16.5+)."""
+
+    items: list[CostItem]
+    schema_version: str | None = None

@@ -176,3 +176,26 @@ async def test_driver_matrix_bad_input_stores_nothing(runs: RunService, clock: F
     stored = await runs.require(PluginName.DRIVER_MATRIX, run.id)
     assert stored.status is TestStatus.CREATED
     assert "environment_info" not in stored.details
+
+
+async def test_costs_sum_items_by_name(runs: RunService) -> None:
+    from domain.runs.costs import CostItem, CostService
+    from domain.runs.errors import RunNotFound
+
+    costs = CostService(runs)
+    run, _ = await runs.submit(PluginName.SCT, RunSubmission(run_id=uuid.uuid4(), build_id="rel/longevity/4h"))
+    await costs.set_estimate(run.id, 40.0)
+    await costs.submit_items(run.id, [CostItem(name="db-1", category="ec2", cost=10.5),
+                                      CostItem(name="loader-1", category="ec2", cost=2.25, leaked=True)])
+    await costs.submit_items(run.id, [CostItem(name="db-1", category="ec2", cost=12.0)])
+    details = (await runs.require(PluginName.SCT, run.id)).details
+    assert details["estimated_cost"] == 40.0
+    assert details["actual_cost"] == 14.25
+    assert details["cost_items"]["loader-1"]["leaked"] is True
+    for bad in ([CostItem(name="x", category="c", cost=-1.0)], [CostItem(name="x", category="c", cost=float("nan"))],
+                [CostItem(name="x", category="c", cost=1.0), CostItem(name="x", category="c", cost=2.0)]):
+        with pytest.raises(InvalidInput):
+            await costs.submit_items(run.id, bad)
+    assert (await runs.require(PluginName.SCT, run.id)).details == details
+    with pytest.raises(RunNotFound):
+        await costs.set_estimate(uuid.uuid4(), 1.0)
