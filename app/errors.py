@@ -18,6 +18,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -78,7 +79,11 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
         return Response(AuthErrorEnvelope(message=exc.detail), status_code=HTTP_403_FORBIDDEN)
     message = exc.detail
     arguments: list[Any] = [message]
-    if isinstance(exc.__cause__, msgspec.ValidationError):
+    if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        limit = request.app.state.settings.server.max_body_bytes
+        message = f"Request body is larger than {limit} bytes (setting server.max_body_bytes)"
+        arguments = [message]
+    elif isinstance(exc.__cause__, msgspec.ValidationError):
         # msgspec's own message carries the full path of the bad field (``$.data.rel.groups``).
         message = f"{message}: {exc.__cause__}".replace("`$.data.", "`$.").replace("`$.data`", "`$`")
         arguments = [message]

@@ -24,8 +24,10 @@ def format_datetime(moment: datetime) -> str:
 
 def decode_body(raw: bytes, kind: type[T]) -> T:
     """Decode a JSON body into ``kind``; the error names the offending field, as clients show it."""
+    if not raw.strip():
+        raise MalformedBody("Request body is empty; a JSON object is expected")
     try:
-        return msgspec.json.decode(raw or b"null", type=kind)
+        return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:
         raise MalformedBody(f"Invalid request body: {exc}", str(exc)) from None
     except msgspec.DecodeError as exc:

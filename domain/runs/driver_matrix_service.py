@@ -79,7 +79,8 @@ class DriverMatrixService:
         known = [msgspec.convert(e, EnvironmentEntry) for e in run.details.get("environment_info", [])]
         seen = {e.key for e in known}
         merged = known + [e for e in entries if e.key not in seen]
-        version = scylla_version_from_environment(merged)
+        # The version of the file just sent wins, as upstream; earlier files only fill a gap.
+        version = scylla_version_from_environment(entries) or scylla_version_from_environment(merged)
         changes: dict[str, Any] = {}
         if len(merged) != len(known):
             changes["details"] = {**run.details, "environment_info": msgspec.to_builtins(merged)}

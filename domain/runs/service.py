@@ -55,6 +55,8 @@ class RunTypeRules:
     split_versions: bool
 
 
+# Logs are accepted for generic and driver-matrix runs too, although the existing service refused or
+# ignored them there: a job that has log links to report is better served by keeping them.
 RULES: dict[PluginName, RunTypeRules] = {
     PluginName.SCT: RunTypeRules(TestStatus.CREATED, FinalizeRule.END_TIME_ONLY, True, False),
     PluginName.GENERIC: RunTypeRules(TestStatus.RUNNING, FinalizeRule.OPTIONAL_STATUS, True, True),

@@ -90,8 +90,13 @@ class SirenadaService:
     async def run_fields(self, run_id: UUID) -> dict[str, Any]:
         """The run's results and the lists the existing service derived from them."""
         cases = await self._repository.cases(run_id)
+        results = []
+        for case in cases:
+            fields = msgspec.structs.asdict(case)
+            del fields["sirenada_password"]  # never stored, so never shown either
+            results.append(fields)
         return {
-            "results": cases,
+            "results": results,
             "sirenada_test_ids": sorted({c.sirenada_test_id for c in cases if c.sirenada_test_id}),
             "browsers": sorted({c.browser_type for c in cases if c.browser_type}),
             "clusters": sorted({c.cluster_type for c in cases if c.cluster_type}),
