@@ -73,3 +73,26 @@ async def test_fetch_results_needs_a_login(client: AsyncTestClient) -> None:
     response = await client.get(f"/api/v1/run/{uuid.uuid4()}/{uuid.uuid4()}/fetch_results")
     assert response.status_code == 403
     assert response.json() == {"status": "error", "message": "Authorization required"}
+
+
+async def test_history_lists_series_bests_and_rules(client: AsyncTestClient, auth: dict[str, str]) -> None:
+    test_id = await _test_id(client, "history")
+    first, second = uuid.uuid4(), uuid.uuid4()
+    await _submit(client, test_id, first, "latency", [Cell(column="throughput", row="read", value=150)])
+    await _submit(client, test_id, second, "latency", [Cell(column="throughput", row="read", value=180)])
+    await _submit(client, test_id, second, "other", [Cell(column="throughput", row="read", value=1)])
+
+    response = await client.get(f"/api/v1/test/{test_id}/results/history", params={"table": "latency"},
+                                headers=auth)
+    assert response.status_code == 200, response.text
+    [table] = response.json()["response"]
+    assert table["name"] == "latency"
+    points = table["series"]["throughput"]
+    assert sorted(p["value"] for p in points) == [150.0, 180.0]
+    assert {p["run_id"] for p in points} == {str(first), str(second)}
+    assert max(b["value"] for b in table["best_results"]) == 180.0
+    assert table["validation_rules"]["throughput"][-1]["fixed_limit"] == 100
+    everything = (await client.get(f"/api/v1/test/{test_id}/results/history", headers=auth)).json()["response"]
+    assert sorted(t["name"] for t in everything) == ["latency", "other"]
+    bad = await client.get(f"/api/v1/test/{test_id}/results/history", params={"since": "yesterday"}, headers=auth)
+    assert bad.status_code == 400
