@@ -31,6 +31,8 @@ from app.pages.controller import PagesController
 from app.request_log import RequestLogger
 from app.results.controller import ResultsController
 from app.runs.controller import RunController
+from app.sct.controller import RunConfigController, SCTRunController
+from app.sct.events_controller import SCTEventController
 from app.security import PUBLIC
 from app.system.controller import SystemController, service_version
 from infrastructure.composition import Services, open_services
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                   exclude=["/metrics", "/healthz"])
     route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController,
                                     PytestResultController, DriverMatrixController, RunCostController, RunController,
-                                    ResultsController,
+                                    ResultsController, SCTEventController, SCTRunController, RunConfigController,
                                     PagesController,
                                     create_static_files_router(path="/public", directories=[ROOT / "public"],
                                                                opt=PUBLIC, include_in_schema=False)]

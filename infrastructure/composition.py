@@ -19,10 +19,13 @@ from domain.runs.costs import CostService
 from domain.runs.driver_matrix_service import DriverMatrixService
 from domain.runs.plugins import PluginName
 from domain.runs.pytest_results import PytestResultService
-from domain.runs.reading import RunReader
+from domain.runs.reading import RunReader, combined
 from domain.runs.run_results import RunResults
 from domain.runs.service import AutoCreate, RunService
 from domain.runs.sirenada import SirenadaService
+from domain.sct.events import SCTEventService
+from domain.sct.nemeses import NemesisService
+from domain.sct.service import RunConfigService, SCTService
 from domain.users.service import UserService
 from infrastructure.queue.broker import open_queue
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
@@ -37,6 +40,8 @@ from infrastructure.storage.run_data_repository import (
     StoreSirenadaRepository,
 )
 from infrastructure.storage.run_repository import StoreRunRepository, StoreSummaryRepository
+from infrastructure.storage.sct_events_repository import StoreEventRepository, StoreNemesisRepository
+from infrastructure.storage.sct_repository import StoreRunConfigRepository, StoreSCTDataRepository
 from infrastructure.storage.sqlite_store import SQLiteStore
 from infrastructure.storage.store import TableStore
 from infrastructure.storage.user_repository import StoreTokenRepository, StoreUserRepository
@@ -59,6 +64,10 @@ class Services:
     run_reader: RunReader
     run_results: RunResults
     costs: CostService
+    sct: SCTService
+    run_configs: RunConfigService
+    sct_events: SCTEventService
+    nemeses: NemesisService
 
 
 async def open_store(settings: Settings) -> TableStore:
@@ -101,13 +110,21 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
                                  clock)
         sirenada = SirenadaService(runs, StoreSirenadaRepository(store, settings.storage.max_concurrency))
         driver_matrix = DriverMatrixService(runs, StoreDriverCollectionRepository(store), catalogue, clock)
+        sct = SCTService(runs, StoreSCTDataRepository(store), clock)
+        sct_events = SCTEventService(runs, StoreEventRepository(store, settings.storage.max_concurrency))
+        nemeses = NemesisService(runs, StoreNemesisRepository(store), clock)
         reader = RunReader(runs, {PluginName.SIRENADA: sirenada.run_fields,
-                                  PluginName.DRIVER_MATRIX: driver_matrix.run_fields})
+                                  PluginName.DRIVER_MATRIX: driver_matrix.run_fields,
+                                  PluginName.SCT: combined(sct.run_fields, sct_events.run_fields,
+                                                           nemeses.run_fields)})
         yield Services(settings=settings, store=store, queue=queue, catalogue=catalogue, users=users, runs=runs,
                        sirenada=sirenada, pytest_results=PytestResultService(runs, StorePytestResultRepository(store)),
                        driver_matrix=driver_matrix,
                        run_reader=reader, results=results, run_results=RunResults(runs, results),
-                       costs=CostService(runs))
+                       costs=CostService(runs), sct=sct,
+                       run_configs=RunConfigService(runs, StoreRunConfigRepository(
+                           store, settings.storage.max_concurrency)),
+                       sct_events=sct_events, nemeses=nemeses)
     finally:
         await queue.disconnect()
         await store.close()

@@ -45,6 +45,7 @@ from domain.runs.run_results import RunResults
 from domain.runs.service import RunService, parse_run_id, parse_run_type, parse_status
 from domain.runs.sirenada import SirenadaService
 from domain.runs.submission import RunSubmission
+from domain.sct.config_fields import derived_fields
 
 RunDocument = dict[str, Any]
 # Both stay strings here so a bad value gets the client contract's error envelope, not a routing 404.
@@ -66,12 +67,15 @@ def _submission(run_type: PluginName, raw: bytes) -> RunSubmission:
         )
     if run_type is PluginName.SCT:
         sct = decode_body(raw, SCTSubmit)
+        derived = derived_fields(sct.sct_config)
         return RunSubmission(
             run_id=parse_run_id(sct.run_id),
             build_id=sct.job_name,
             build_url=sct.job_url,
             started_by=sct.started_by,
-            details={"commit_id": sct.commit_id, "origin_url": sct.origin_url, "branch_name": sct.branch_name},
+            details={"commit_id": sct.commit_id, "scm_revision_id": sct.commit_id, "origin_url": sct.origin_url,
+                     "branch_name": sct.branch_name, **derived},
+            refreshed_details=tuple(derived),
         )
     matrix = decode_body(raw, DriverMatrixSubmit)
     return RunSubmission(run_id=parse_run_id(matrix.run_id), build_id=matrix.job_name, build_url=matrix.job_url)

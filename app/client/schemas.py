@@ -29,7 +29,7 @@ class GenericSubmit(msgspec.Struct):
 
 
 class SCTSubmit(msgspec.Struct, forbid_unknown_fields=True):
-    """``submit_sct_run`` (its derived fields are filled by the SCT feature)."""
+    """``submit_sct_run``; the run fields derived from ``sct_config`` come from ``domain.sct.config_fields``."""
 
     run_id: str
     job_name: str
@@ -40,6 +40,9 @@ class SCTSubmit(msgspec.Struct, forbid_unknown_fields=True):
     branch_name: str | None = None
     sct_config: dict[str, Any] | None = None
     schema_version: str | None = None
+    # Sent by old SCT versions; accepted so they keep working, not stored.
+    runner_public_ip: str | None = None
+    runner_private_ip: str | None = None
 
 
 class DriverMatrixSubmit(msgspec.Struct, forbid_unknown_fields=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -11,6 +12,18 @@ from domain.runs.plugins import PluginName
 from domain.runs.service import RunService
 
 TypeFields = Callable[[UUID], Awaitable[dict[str, Any]]]
+
+
+def combined(*providers: TypeFields) -> TypeFields:
+    """One provider reading several features' fields of a run type concurrently (SCT keeps many tables)."""
+
+    async def fields(run_id: UUID) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for part in await asyncio.gather(*(provider(run_id) for provider in providers)):
+            merged.update(part)
+        return merged
+
+    return fields
 
 
 class RunReader:

@@ -147,6 +147,10 @@ class RunService:
         if existing is not None:
             if existing.plugin_name is not run_type:
                 raise InvalidInput(f"Run {run.id} already exists with type {existing.plugin_name}", str(run.id))
+            refreshed = {**existing.details, **{key: run.details[key] for key in submission.refreshed_details
+                                                if key in run.details}}
+            if refreshed != existing.details:
+                await self.apply(existing, {"details": refreshed})
             return existing, False
         await self._refresh_summary(run)
         return run, True

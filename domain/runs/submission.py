@@ -20,3 +20,5 @@ class RunSubmission(msgspec.Struct, kw_only=True):
     product_version: str | None = None
     details: dict[str, Any] = msgspec.field(default_factory=dict)
     logs: list[LogLink] = msgspec.field(default_factory=list)
+    # Keys of ``details`` a re-sent submit writes again (SCT re-derives them from its configuration).
+    refreshed_details: tuple[str, ...] = ()

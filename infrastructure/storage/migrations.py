@@ -21,4 +21,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "driver-matrix collections, sirenada cases, pytest results", create=(
         tables.driver_collections, tables.sirenada_cases, tables.pytest_results, tables.pytest_results_by_run,
     )),
+    Migration(6, "sct run data", create=(
+        tables.sct_resources, tables.sct_stress_commands, tables.sct_junit_reports, tables.run_configurations,
+        tables.run_config_params,
+    )),
+    Migration(7, "sct events and nemeses", create=(tables.sct_events, tables.sct_event_counts, tables.sct_nemeses)),
 )

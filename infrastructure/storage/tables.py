@@ -132,3 +132,51 @@ result_best = table("result_best", {
     "run_id": T.UUID,
 }, partition_key=["test_id", "table_name"], clustering=[("key", Order.ASC), ("result_date", Order.DESC)],
     comment="append-only best-result history per column:row key, newest first")
+
+# -- SCT events and nemeses ---------------------------------------------------------------------
+#
+# Events are the hottest write path: one partition per (run, severity), newest first, so the run
+# page reads the head of at most five partitions. Counts per severity live in their own small
+# partition, bumped only for keys that were new (see sct_events_repository.py).
+
+sct_events = table("sct_events", {
+    "run_id": T.UUID, "severity": T.TEXT, "ts": T.TIMESTAMP, "event_id": T.UUID, "event_type": T.TEXT,
+    "message": T.TEXT, "node": T.TEXT, "received_timestamp": T.TIMESTAMP, "nemesis_name": T.TEXT,
+    "duration": T.DOUBLE, "target_node": T.TEXT, "nemesis_status": T.TEXT, "known_issue": T.TEXT,
+}, partition_key=["run_id", "severity"], clustering=[("ts", Order.DESC)],
+    comment="SCT events of a run per severity, newest first; the same ts overwrites")
+
+sct_event_counts = table("sct_event_counts", {"run_id": T.UUID, "severity": T.TEXT, "total": T.BIGINT},
+                         partition_key=["run_id"], clustering=[("severity", Order.ASC)],
+                         comment="events per severity of a run, updated by compare-and-set")
+
+sct_nemeses = table("sct_nemeses", {
+    "run_id": T.UUID, "start_time": T.BIGINT, "name": T.TEXT, "class_name": T.TEXT, "target_name": T.TEXT,
+    "target_ip": T.TEXT, "target_shards": T.INT, "status": T.TEXT, "end_time": T.BIGINT, "duration": T.BIGINT,
+    "stack_trace": T.TEXT,
+}, partition_key=["run_id"], clustering=[("start_time", Order.ASC)],
+    comment="nemeses of an SCT run by start time (epoch seconds)")
+
+# -- SCT run data -------------------------------------------------------------------------------
+
+sct_resources = table("sct_resources", {
+    "run_id": T.UUID, "name": T.TEXT, "state": T.TEXT, "resource_type": T.TEXT, "instance_info": T.TEXT,
+}, partition_key=["run_id"], clustering=[("name", Order.ASC)],
+    comment="machines an SCT run allocated; instance_info is JSON")
+
+sct_stress_commands = table("sct_stress_commands", {
+    "run_id": T.UUID, "ts": T.TIMESTAMP, "cmd": T.TEXT, "log_name": T.TEXT, "node_name": T.TEXT,
+}, partition_key=["run_id"], clustering=[("ts", Order.DESC)], comment="stress commands of an SCT run, newest first")
+
+sct_junit_reports = table("sct_junit_reports", {
+    "run_id": T.UUID, "file_name": T.TEXT, "report": T.TEXT,
+}, partition_key=["run_id"], clustering=[("file_name", Order.ASC)], comment="JUnit XML reports of an SCT run")
+
+run_configurations = table("run_configurations", {
+    "run_id": T.UUID, "name": T.TEXT, "content": T.TEXT,
+}, partition_key=["run_id"], clustering=[("name", Order.ASC)], comment="configuration files uploaded for a run")
+
+run_config_params = table("run_config_params", {
+    "name": T.TEXT, "value": T.TEXT, "run_id": T.UUID,
+}, partition_key=["name", "value"], clustering=[("run_id", Order.ASC)],
+    comment="runs by a flattened configuration value (config_name.key.path = value)")

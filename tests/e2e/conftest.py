@@ -167,7 +167,10 @@ class ArgusServer:
                     killed = True
                     self.kill_group()
                     self.process.wait(timeout=10)
-            leftovers = self._group_alive()
+            # Workers may still be finishing their exit for a moment after the supervisor returned.
+            deadline = time.monotonic() + 5
+            while (leftovers := self._group_alive()) and time.monotonic() < deadline:
+                time.sleep(0.1)
             if leftovers:
                 self.kill_group()
             self.stop_result = StopResult(returncode=self.process.returncode, killed=killed,
