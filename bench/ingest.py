@@ -19,6 +19,15 @@ For each storage engine (``sqlite``, ``scylla``) this script, in one run:
    flight through ``execute_async`` bridged to asyncio (plain, then ``IF NOT EXISTS``); sqlite:
    ``sqlite3`` autocommit INSERTs into a WAL table in the same directory, from one thread.
 
+That is ``--mode lifecycle`` (the default). ``--mode events`` (``--mode both`` runs both) measures SCT
+event ingest instead: K SCT runs submitted (``ArgusSCTClient.submit_sct_run`` with a longevity-shaped
+``sct_config``), then each streams ``--batches`` ``submit_event`` batches of ``--batch-size`` SCT-shaped
+events (mixed severities, ~500-byte messages, strictly increasing ts), all K runs at once; it prints
+events/s, batches/s, batch latency percentiles, storage statements per event, and the ratio to raw
+writes of event-shaped rows (scylla: prepared INSERT and INSERT ... IF NOT EXISTS at K and at K x 64 in
+flight; sqlite: sqlite3 autocommit INSERT and INSERT ... ON CONFLICT DO NOTHING), and checks every
+run's ``events/counts``.
+
 It prints ratios measured in that one run, never compares with stored numbers, and exits 0 when
 every request succeeded and every check passed (1 otherwise). Usage: see ``bench/README.md``.
 """
@@ -55,6 +64,7 @@ import httpx
 from argus.client.generic.client import ArgusGenericClient
 from argus.client.generic_result import ColumnMetadata, GenericResultTable, ResultType, Status, ValidationRule
 from argus.client.replay_log import ReplayLogOnlyResponse
+from argus.client.sct.client import ArgusSCTClient
 
 REPO = Path(__file__).resolve().parents[1]
 _VENV_ARGUS = REPO / ".venv" / "bin" / "argus"
@@ -73,6 +83,7 @@ START_TIMEOUT_S = 60.0
 STOP_GRACE_S = 15.0
 HTTP_TIMEOUT_S = 60.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+SERVICE_MAX_CONCURRENCY = 64  # ARGUS_STORAGE_MAX_CONCURRENCY default: statements in flight per batch
 
 
 class BenchFailure(Exception):
@@ -582,11 +593,11 @@ class RawCql:
                f"VALUES ({', '.join('?' for _ in RAW_COLUMNS)})" + (" IF NOT EXISTS" if lwt else ""))
         prepared = await asyncio.to_thread(self.session.prepare, cql)
         warm = min(500, count // 5)
-        await self._drive(prepared, list(raw_rows(warm, jobs)), clients)
+        await self.drive(prepared, list(raw_rows(warm, jobs)), clients)
         rows = list(raw_rows(count, jobs))
         db_cpu = _proc_cpu(db_pid) if db_pid else 0.0
         started, cpu = time.perf_counter(), time.process_time()
-        latencies = await self._drive(prepared, rows, clients)
+        latencies = await self.drive(prepared, rows, clients)
         return RawResult(count, time.perf_counter() - started, latencies, bench_cpu=time.process_time() - cpu,
                          db_cpu=_proc_cpu(db_pid) - db_cpu if db_pid else None)
 
@@ -606,7 +617,7 @@ class RawCql:
         return RawResult(count, time.perf_counter() - started, [], bench_cpu=time.process_time() - cpu,
                          db_cpu=_proc_cpu(db_pid) - db_cpu if db_pid else None)
 
-    async def _drive(self, prepared: Any, rows: list[tuple[Any, ...]], clients: int) -> list[float]:
+    async def drive(self, prepared: Any, rows: list[tuple[Any, ...]], clients: int) -> list[float]:
         latencies: list[float] = []
         pending = iter(rows)
 
@@ -676,6 +687,20 @@ def _ops_line(scrape: Scrape) -> str:
     return " ".join(f"{int(scrape.ops.get(op, 0)):>7}" for op in OPERATIONS) + f" {int(scrape.total_ops):>7}"
 
 
+async def connect_cql(args: argparse.Namespace, keyspace: str, settings: dict[str, str]) -> tuple[RawCql, str]:
+    """The raw driver session for the baselines; adds the server's scylla settings to ``settings``."""
+    hosts = [h.strip() for h in os.environ.get("SCYLLA_HOSTS", "").split(",") if h.strip()] or ["127.0.0.1"]
+    port = int(os.environ.get("SCYLLA_PORT") or os.environ.get("CASSANDRA_PORT") or 9042)
+    try:
+        raw_cql = await asyncio.to_thread(RawCql, hosts, port, args.local_dc)
+    except Exception as exc:
+        raise BenchFailure(f"no CQL node answers at {hosts} port {port} ({exc}); "
+                           "start one with tools/test-services.sh up or set SCYLLA_HOSTS") from exc
+    settings.update(ARGUS_STORAGE_SCYLLA_HOSTS=",".join(hosts), ARGUS_STORAGE_SCYLLA_PORT=str(port),
+                    ARGUS_STORAGE_SCYLLA_KEYSPACE=keyspace, ARGUS_STORAGE_SCYLLA_LOCAL_DC=args.local_dc)
+    return raw_cql, f"{raw_cql.product} at {','.join(hosts)}:{port}, keyspace {keyspace}"
+
+
 async def run_engine(engine: str, args: argparse.Namespace) -> EngineReport:
     tag = uuid.uuid4().hex[:10]
     data_dir = Path(tempfile.mkdtemp(prefix=f"argus-bench-{engine}-"))
@@ -685,16 +710,7 @@ async def run_engine(engine: str, args: argparse.Namespace) -> EngineReport:
     server: Server | None = None
     try:
         if engine == "scylla":
-            hosts = [h.strip() for h in os.environ.get("SCYLLA_HOSTS", "").split(",") if h.strip()] or ["127.0.0.1"]
-            port = int(os.environ.get("SCYLLA_PORT") or os.environ.get("CASSANDRA_PORT") or 9042)
-            try:
-                raw_cql = await asyncio.to_thread(RawCql, hosts, port, args.local_dc)
-            except Exception as exc:
-                raise BenchFailure(f"no CQL node answers at {hosts} port {port} ({exc}); "
-                                   "start one with tools/test-services.sh up or set SCYLLA_HOSTS") from exc
-            settings.update(ARGUS_STORAGE_SCYLLA_HOSTS=",".join(hosts), ARGUS_STORAGE_SCYLLA_PORT=str(port),
-                            ARGUS_STORAGE_SCYLLA_KEYSPACE=keyspace, ARGUS_STORAGE_SCYLLA_LOCAL_DC=args.local_dc)
-            where = f"{raw_cql.product} at {','.join(hosts)}:{port}, keyspace {keyspace}"
+            raw_cql, where = await connect_cql(args, keyspace, settings)
         else:
             where = f"SQLite WAL in {data_dir}"
         print(f"\n== {engine}: {where}; runs={args.runs} clients={args.clients} jobs={args.jobs}", flush=True)
@@ -833,6 +849,401 @@ def print_summary(reports: list[EngineReport]) -> None:
               f"{'yes' if r.ok else 'NO':>4}")
 
 
+# --- event-stream mode ---------------------------------------------------------------------------------
+
+EVENT_CALLS = ("submit", "event_batch")
+# Roughly what an SCT longevity run reports: mostly NORMAL/DEBUG/WARNING, a few ERROR, rare CRITICAL.
+SEVERITY_WEIGHTS = {"NORMAL": 45, "DEBUG": 25, "WARNING": 20, "ERROR": 8, "CRITICAL": 2}
+EVENT_TYPES = {
+    "NORMAL": ("InfoEvent", "DisruptionEvent", "ClusterHealthValidatorEvent", "CassandraStressLogEvent"),
+    "DEBUG": ("DatabaseLogEvent", "PrometheusAlertManagerEvent", "ThreadsInfoEvent"),
+    "WARNING": ("DatabaseLogEvent", "ReactorStalledMixin", "CassandraStressLogEvent", "ScyllaHelpErrorEvent"),
+    "ERROR": ("DatabaseLogEvent", "DisruptionEvent", "CassandraStressEvent"),
+    "CRITICAL": ("TestFrameworkEvent", "CoreDumpAbsentEvent", "TestStepEvent"),
+}
+EVENT_LINES = (
+    "reader_concurrency_semaphore - (rate limiting dropped 12 similar messages) Semaphore _read_concurrency_sem "
+    "with 100/100 count and 14563210/149883289 memory resources: timed out, dumping permit diagnostics",
+    "compaction - [Compact keyspace1.standard1 3f6a0c10-2df1-11ef-8a1c-1c8b0e2d7e30] Compacted 4 sstables to "
+    "[/var/lib/scylla/data/keyspace1/standard1-ab12/me-3gfk_0xyz_2kd1c2ab-big-Data.db:level=0]. 1GB to 980MB",
+    "storage_proxy - Exception when communicating with 10.0.1.23, to read from keyspace1.standard1: "
+    "seastar::rpc::closed_error (connection is closed)",
+    "Stalled for 28 ms on shard 3. Backtrace: 0x5a1b3c2 0x5a1b9e1 0x5a1c2f0 0x31e7a41 0x31e8b02 0x2f4c6d7 "
+    "0x2f4d0aa 0x5a3e112 0x5a3f9c0 0x5a7b7d2 kernel callstack: 0xffffffffffffff80",
+    "disrupt_rolling_restart_cluster: node longevity-10gb-3h-db-node-3 restarted, waiting for CQL to be up; "
+    "nodetool status shows UN for 5/6 nodes, retrying in 30 s",
+)
+
+
+class _RecordingSCTClient(ArgusSCTClient):
+    """argus-alm's SCT client, capturing each request instead of sending it."""
+
+    def __init__(self, log_dir: Path) -> None:
+        super().__init__(run_id=uuid.uuid4(), auth_token="unused", base_url="", log_dir=log_dir, replay_log_only=True)
+        self.captured: list[tuple[str, dict[str, Any]]] = []
+
+    def post(self, endpoint: str, location_params: dict | None = None, params: dict | None = None,
+             body: dict | None = None) -> ReplayLogOnlyResponse:
+        self.captured.append((self.get_url_for_endpoint(endpoint, location_params or {}), body or {}))
+        return ReplayLogOnlyResponse(endpoint=endpoint)
+
+
+@dataclass(frozen=True)
+class EventRunPlan:
+    run_id: str
+    submit: Request
+    batches: tuple[Request, ...]
+    expected: dict[str, int]  # events per severity
+
+
+def sct_config(tag: str) -> dict[str, Any]:
+    """A longevity run's config, with the keys the service derives run fields from."""
+    return {
+        "cluster_backend": "aws", "region_name": "eu-west-1 us-east-1", "n_db_nodes": "3 3", "n_loaders": 2,
+        "n_monitor_nodes": 1, "ami_id_db_scylla": "ami-0a1b2c3d4e5f60718", "instance_type_db": "i4i.2xlarge",
+        "ami_id_loader": "ami-0b2c3d4e5f6071829", "instance_type_loader": "c6i.2xlarge",
+        "ami_id_monitor": "ami-0c3d4e5f607182930", "instance_type_monitor": "t3.large",
+        "post_behavior_db_nodes": "destroy", "post_behavior_loader_nodes": "destroy",
+        "post_behavior_monitor_nodes": "keep-on-failure", "stress_duration": 180,
+        "config_files": ["test-cases/longevity/longevity-10gb-3h.yaml", "configurations/network_config/ipv6.yaml"],
+        "test_method": "longevity_test.LongevityTest.test_custom_time", "user_prefix": f"bench-{tag}",
+        "nemesis_class_name": "SisyphusMonkey", "nemesis_interval": 5, "nemesis_seed": 42,
+        "stress_cmd": ["cassandra-stress write cl=QUORUM duration=180m -schema 'replication(factor=3)' "
+                       "-mode cql3 native -rate threads=1000 -pop seq=1..10000000"],
+    }
+
+
+def make_events(rng: random.Random, run_id: str, count: int, ts: float) -> tuple[list[dict[str, Any]], float]:
+    """``count`` SCT-shaped events with strictly increasing ``ts`` (>= 2 ms apart); the next ``ts``."""
+    severities = rng.choices(list(SEVERITY_WEIGHTS), weights=list(SEVERITY_WEIGHTS.values()), k=count)
+    events = []
+    for severity in severities:
+        ts = round(ts + rng.uniform(0.002, 0.4), 3)
+        event_type = rng.choice(EVENT_TYPES[severity])
+        node = f"longevity-10gb-3h-db-node-{rng.randint(1, 6)}"
+        stamp = datetime.fromtimestamp(ts, UTC)
+        message = (f"({event_type} Severity.{severity}) period_type=one-time event_id={uuid.uuid4()} "
+                   f"during_nemesis=disrupt_rolling_restart_cluster node={node} line_number={rng.randint(1, 10**6)} "
+                   f"line={stamp:%Y-%m-%dT%H:%M:%S}+00:00 {node} !{severity} | scylla[6543]: "
+                   f"[shard {rng.randint(0, 7)}:strm] {rng.choice(EVENT_LINES)}")
+        events.append({"run_id": run_id, "severity": severity, "ts": ts, "message": message, "event_type": event_type,
+                       "received_timestamp": (stamp + timedelta(milliseconds=rng.randint(5, 900))).isoformat(
+                           timespec="milliseconds").removesuffix("+00:00"),
+                       "nemesis_name": "disrupt_rolling_restart_cluster" if rng.random() < 0.3 else None,
+                       "duration": None, "node": node, "target_node": None, "known_issue": None,
+                       "nemesis_status": None})
+    return events, ts
+
+
+def build_event_plans(count: int, batches: int, batch_size: int, tag: str, log_dir: Path) -> list[EventRunPlan]:
+    """One SCT run each: its submit and its event batches, as argus-alm's ``ArgusSCTClient`` builds them."""
+    recorder = _RecordingSCTClient(log_dir)
+    rng = random.Random(11)
+    plans = []
+    try:
+        for i in range(count):
+            run_id = str(uuid.uuid4())
+            recorder.run_id = run_id
+            recorder.captured.clear()
+            job = f"bench-{tag}/longevity/longevity-10gb-3h-{i % 4}"
+            recorder.submit_sct_run(job_name=job, job_url=f"https://jenkins.example/job/{job}/{i + 1}/",
+                                    started_by="bench", commit_id="f00dcafe",
+                                    origin_url="https://github.com/scylladb/scylla-cluster-tests.git",
+                                    branch_name="master", sct_config=sct_config(tag))
+            expected: dict[str, int] = defaultdict(int)
+            ts = SUT_TIMESTAMP_BASE + i * 86400.0
+            for _ in range(batches):
+                events, ts = make_events(rng, run_id, batch_size, ts)
+                for event in events:
+                    expected[event["severity"]] += 1
+                recorder.submit_event(events)
+            (submit, *sent) = [Request(call, path, json.dumps(body).encode()) for call, (path, body) in
+                               zip(("submit", *["event_batch"] * batches), recorder.captured, strict=True)]
+            plans.append(EventRunPlan(run_id, submit, tuple(sent), dict(expected)))
+    finally:
+        recorder.close()
+    return plans
+
+
+async def drive_events(url: str, token: str, plans: list[EventRunPlan], clients: int) -> LoadResult:
+    """K clients, each streaming whole runs' batches one after another over one keep-alive connection."""
+    result = LoadResult()
+    queue = iter(plans)
+
+    async def client_loop() -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=url, headers=_headers(token), timeout=HTTP_TIMEOUT_S,
+                                     limits=limits) as client:
+            for plan in queue:
+                started = time.perf_counter()
+                for request in plan.batches:
+                    if not await _send(client, request, result, plan.run_id):
+                        break
+                else:
+                    result.run_walls.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
+    result.wall = time.perf_counter() - started
+    return result
+
+
+async def submit_runs(url: str, token: str, plans: list[EventRunPlan], clients: int) -> LoadResult:
+    result = LoadResult()
+    semaphore = asyncio.Semaphore(clients)
+    async with httpx.AsyncClient(base_url=url, headers=_headers(token), timeout=HTTP_TIMEOUT_S) as client:
+
+        async def one(plan: EventRunPlan) -> None:
+            async with semaphore:
+                await _send(client, plan.submit, result, plan.run_id)
+
+        await asyncio.gather(*(one(plan) for plan in plans))
+    return result
+
+
+async def verify_counts(url: str, token: str, plans: list[EventRunPlan], per_run: int) -> list[str]:
+    """Every run's ``events/counts`` must equal what was sent, per severity and in total."""
+    problems = []
+    async with httpx.AsyncClient(base_url=url, headers=_headers(token), timeout=HTTP_TIMEOUT_S) as client:
+        for plan in plans:
+            answer = (await client.get(f"/api/v1/client/sct/{plan.run_id}/events/counts")).json()
+            counts = answer.get("response") if answer.get("status") == "ok" else None
+            if not isinstance(counts, dict):
+                problems.append(f"run {plan.run_id}: events/counts answered {answer}")
+                continue
+            expected = {s: plan.expected.get(s, 0) for s in SEVERITY_WEIGHTS}
+            got = {s: counts.get(s) for s in SEVERITY_WEIGHTS}
+            if got != expected or sum(counts.values()) != per_run:
+                problems.append(f"run {plan.run_id}: counts {counts}, expected {expected} (total {per_run})")
+    if not problems:
+        print(f"  verify: events/counts of all {len(plans)} runs = {per_run} events each, per severity as sent")
+    return problems
+
+
+EVENT_COLUMNS = (  # the sct_events row: key (run_id, severity), ts DESC
+    ("run_id", "uuid"), ("severity", "text"), ("ts", "timestamp"), ("event_id", "uuid"), ("event_type", "text"),
+    ("message", "text"), ("node", "text"), ("received_timestamp", "timestamp"), ("nemesis_name", "text"),
+    ("duration", "double"), ("target_node", "text"), ("nemesis_status", "text"), ("known_issue", "text"),
+)
+
+
+def raw_event_rows(count: int, runs: int) -> list[tuple[Any, ...]]:
+    """Event-shaped rows (same generator, same sizes), spread over ``runs`` runs."""
+    rng = random.Random(5)
+    run_ids = [uuid.uuid4() for _ in range(runs)]
+    per_run = math.ceil(count / runs)
+    rows = []
+    for index, run_id in enumerate(run_ids):
+        events, _ = make_events(rng, str(run_id), per_run, time.time() + index)
+        for e in events:
+            received = datetime.fromisoformat(e["received_timestamp"]).replace(tzinfo=UTC)
+            rows.append((run_id, e["severity"], datetime.fromtimestamp(e["ts"], UTC), uuid.uuid4(), e["event_type"],
+                         e["message"], e["node"], received, e["nemesis_name"], e["duration"], e["target_node"],
+                         e["nemesis_status"], e["known_issue"]))
+    rng.shuffle(rows)  # interleave the runs, as K concurrent streams do
+    return rows[:count]
+
+
+def sqlite_event_baseline(path: Path, count: int, runs: int, *, lwt: bool) -> RawResult:
+    """Autocommit single-row INSERTs of event rows (``ON CONFLICT DO NOTHING`` with ``lwt``), one thread."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        connection.execute("PRAGMA busy_timeout = 30000")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        types = {"text": "TEXT", "timestamp": "INTEGER", "uuid": "TEXT", "double": "REAL"}
+        table = "raw_events_lwt" if lwt else "raw_events"
+        columns = ", ".join(f'"{n}" {types[t]}' for n, t in EVENT_COLUMNS)
+        connection.execute(f"CREATE TABLE {table} ({columns}, PRIMARY KEY (run_id, severity, ts DESC)) WITHOUT ROWID")
+        sql = (f"INSERT INTO {table} VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})"
+               + (" ON CONFLICT DO NOTHING" if lwt else ""))
+        rows = [[str(v) if isinstance(v, uuid.UUID) else int(v.timestamp() * 1000) if isinstance(v, datetime) else v
+                 for v in row] for row in raw_event_rows(count, runs)]
+        latencies = []
+        started, cpu = time.perf_counter(), time.process_time()
+        for row in rows:
+            t0 = time.perf_counter()
+            connection.execute(sql, row)
+            latencies.append(time.perf_counter() - t0)
+        return RawResult(count, time.perf_counter() - started, latencies, bench_cpu=time.process_time() - cpu)
+    finally:
+        connection.close()
+
+
+async def cql_event_baseline(raw_cql: RawCql, keyspace: str, count: int, runs: int, in_flight: int, *, lwt: bool,
+                             db_pid: int | None) -> RawResult:
+    """Prepared single-row INSERTs (``IF NOT EXISTS`` with ``lwt``) of event rows, ``in_flight`` at a time."""
+    table = f"{keyspace}.raw_events_lwt_{in_flight}" if lwt else f"{keyspace}.raw_events_{in_flight}"
+    columns = ", ".join(f"{n} {t}" for n, t in EVENT_COLUMNS)
+    await asyncio.to_thread(raw_cql.session.execute,
+                            f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ((run_id, severity), ts))"
+                            " WITH CLUSTERING ORDER BY (ts DESC)", timeout=120)
+    prepared = await asyncio.to_thread(raw_cql.session.prepare, (
+        f"INSERT INTO {table} ({', '.join(n for n, _ in EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in EVENT_COLUMNS)})" + (" IF NOT EXISTS" if lwt else "")))
+    rows = raw_event_rows(count + min(500, count // 5), runs)
+    await raw_cql.drive(prepared, rows[count:], in_flight)  # warm-up on other keys
+    db_cpu = _proc_cpu(db_pid) if db_pid else 0.0
+    started, cpu = time.perf_counter(), time.process_time()
+    latencies = await raw_cql.drive(prepared, rows[:count], in_flight)
+    return RawResult(count, time.perf_counter() - started, latencies, bench_cpu=time.process_time() - cpu,
+                     db_cpu=_proc_cpu(db_pid) - db_cpu if db_pid else None)
+
+
+@dataclass
+class EventReport:
+    engine: str
+    runs: int
+    batches: int
+    batch_size: int
+    submits: LoadResult
+    load: LoadResult
+    ops: Scrape
+    server_cpu: float
+    db_cpu: float | None
+    raw: list[tuple[str, RawResult]]  # label, result; the first is the reference of the ratio
+    problems: list[str]
+
+    @property
+    def sent_batches(self) -> int:
+        return len(self.load.latencies["event_batch"])
+
+    @property
+    def events(self) -> int:
+        return self.sent_batches * self.batch_size
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.load.wall
+
+    @property
+    def ok(self) -> bool:
+        return (not self.load.failure_count and not self.submits.failure_count and not self.problems
+                and len(self.load.run_walls) == self.runs)
+
+
+async def run_events_engine(engine: str, args: argparse.Namespace) -> EventReport:
+    tag = uuid.uuid4().hex[:10]
+    data_dir = Path(tempfile.mkdtemp(prefix=f"argus-bench-events-{engine}-"))
+    settings = {"ARGUS_STORAGE_ENGINE": engine}
+    raw_cql: RawCql | None = None
+    keyspace = f"bench_{tag}"
+    server: Server | None = None
+    runs, per_run = args.clients, args.batches * args.batch_size
+    try:
+        if engine == "scylla":
+            raw_cql, where = await connect_cql(args, keyspace, settings)
+        else:
+            where = f"SQLite WAL in {data_dir}"
+        print(f"\n== events, {engine}: {where}; {runs} concurrent SCT runs x {args.batches} batches x "
+              f"{args.batch_size} events", flush=True)
+        plans = build_event_plans(runs, args.batches, args.batch_size, tag, data_dir / "replay")
+        sizes = [len(b.body) for p in plans for b in p.batches]
+        print(f"  batch body {sum(sizes) / len(sizes) / 1024:.1f} KiB mean "
+              f"({sum(sizes) / len(sizes) / args.batch_size:.0f} bytes/event)")
+        server = Server(server_env(data_dir, **settings), data_dir)
+        t0 = time.perf_counter()
+        server.start()
+        token = server.create_token()
+        print(f"  argus serve up on {server.url} (start + migrations + create-user: {time.perf_counter() - t0:.1f} s)")
+        submits = await submit_runs(server.url, token, plans, args.clients)
+        if submits.failure_count:
+            raise BenchFailure(f"SCT run submit failed: {submits.failures}")
+        db_pid = _cassandra_pid() if engine == "scylla" else None
+        async with httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT_S) as metrics_client:
+            before = await scrape(metrics_client)
+            cpu = (server.cpu_seconds(), _proc_cpu(db_pid) if db_pid else 0.0)
+            load = await drive_events(server.url, token, plans, args.clients)
+            cpu_after = (server.cpu_seconds(), _proc_cpu(db_pid) if db_pid else 0.0)
+            ops = (await scrape(metrics_client)).minus(before)
+        problems = [] if load.failure_count else await verify_counts(server.url, token, plans, per_run)
+        server.stop()
+
+        raw: list[tuple[str, RawResult]] = []
+        if raw_cql is not None:
+            service_in_flight = args.clients * min(args.batch_size, SERVICE_MAX_CONCURRENCY)
+            for lwt, count in ((False, args.raw_rows), (True, args.raw_lwt_rows)):
+                for in_flight in (args.clients, service_in_flight):
+                    result = await cql_event_baseline(raw_cql, keyspace, count, runs, in_flight, lwt=lwt,
+                                                      db_pid=db_pid)
+                    raw.append((f"prepared INSERT{' IF NOT EXISTS' if lwt else ''}, {in_flight} in flight", result))
+        else:
+            for lwt in (False, True):
+                result = await asyncio.to_thread(sqlite_event_baseline, data_dir / "raw.db", args.raw_sqlite_rows,
+                                                 runs, lwt=lwt)
+                raw.append((f"sqlite3 autocommit INSERT{' ON CONFLICT DO NOTHING' if lwt else ''}, one thread",
+                            result))
+        return EventReport(engine, runs, args.batches, args.batch_size, submits, load, ops, cpu_after[0] - cpu[0],
+                           cpu_after[1] - cpu[1] if db_pid else None, raw, problems)
+    finally:
+        if server is not None:
+            server.stop()
+        if raw_cql is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(raw_cql.drop_keyspace, keyspace)
+            await asyncio.to_thread(raw_cql.close)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"  kept {data_dir}" + (f" (keyspace {keyspace} dropped)" if engine == "scylla" else ""))
+
+
+def print_event_report(report: EventReport) -> None:
+    load, ops = report.load, report.ops
+    lat = load.latencies["event_batch"]
+    print(f"  load: {len(load.run_walls)}/{report.runs} runs, {report.sent_batches} batches, {report.events} events "
+          f"in {load.wall:.2f} s = {report.events_per_s:.0f} events/s, {report.sent_batches / load.wall:.1f} batches/s")
+    if lat:
+        print(f"    batch latency ms: p50 {_ms(percentile(lat, 50)).strip()}, p95 {_ms(percentile(lat, 95)).strip()}, "
+              f"p99 {_ms(percentile(lat, 99)).strip()}, max {_ms(max(lat)).strip()}, "
+              f"mean {_ms(sum(lat) / len(lat)).strip()} (SCT run submit p50 "
+              f"{_ms(percentile(report.submits.latencies['submit'], 50)).strip()} ms, before the load)")
+    events = max(report.events, 1)
+    batches = max(report.sent_batches, 1)
+    breakdown = ", ".join(f"{op} {int(ops.ops[op])}" for op in OPERATIONS if ops.ops.get(op))
+    print(f"  storage operations during load: {int(ops.total_ops)} = {ops.total_ops / events:.3f}/event, "
+          f"{ops.total_ops / batches:.1f}/batch ({breakdown}); errors {int(ops.op_errors)}")
+    print("    per batch: " + ", ".join(f"{op} {ops.ops[op] / batches:.2f}" for op in OPERATIONS if ops.ops.get(op)))
+    storage_seconds = sum(v for k, v in ops.op_seconds.items() if k != "ping")
+    server_seconds = sum(ops.request_seconds.values())
+    print("    storage time by operation (sum, overlapping operations each counted): " + ", ".join(
+        f"{op} {ops.op_seconds[op]:.1f} s ({ops.op_seconds[op] / storage_seconds * 100:.0f}%, "
+        f"{ops.op_seconds[op] / ops.ops[op] * 1000:.2f} ms each)" for op in OPERATIONS if ops.ops.get(op)))
+    print(f"    server-side mean batch time {server_seconds / max(sum(ops.requests.values()), 1) * 1000:.1f} ms; "
+          f"storage statements/s during load {ops.total_ops / load.wall:.0f}")
+    cpu = (f"  CPU during load: argus serve {report.server_cpu:.1f} s ({report.server_cpu / load.wall * 100:.0f}% of "
+           f"one core, {report.server_cpu / events * 1e6:.0f} µs/event)")
+    if report.db_cpu is not None:
+        cpu += (f"; Cassandra {report.db_cpu:.1f} s ({report.db_cpu / load.wall * 100:.0f}%, "
+                f"{report.db_cpu / events * 1e6:.0f} µs/event)")
+    print(cpu)
+    for label, raw in report.raw:
+        print(f"  raw event rows ({label}): {_raw_line(raw)}")
+    reference = report.raw[0][1]
+    ratios = "; ".join(f"events/raw ({label}) = {report.events_per_s / raw.rate:.3f}" for label, raw in report.raw)
+    print(f"{report.engine} events: {report.events_per_s:.0f} events/s "
+          f"({report.sent_batches / load.wall:.1f} batches/s); "
+          f"raw {'driver' if report.engine == 'scylla' else 'sqlite3'}: {reference.rate:.0f} rows/s; {ratios}; "
+          f"each event = {ops.total_ops / events:.3f} statements")
+
+
+def print_event_summary(reports: list[EventReport]) -> None:
+    print("\nsummary (events)")
+    print(f"{'engine':<7}{'runs':>5}{'events':>8}{'events/s':>9}{'batch/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+          f"{'p99 ms':>8}{'stmt/ev':>8}{'lwt/ev':>7}{'raw/s':>8}{'ev/raw':>7}{'raw lwt/s':>10}{'ev/lwt':>7}{'ok':>4}")
+    for r in reports:
+        lat = r.load.latencies["event_batch"]
+        events = max(r.events, 1)
+        lwt = r.ops.ops.get("insert_lwt", 0) + r.ops.ops.get("update_lwt", 0)
+        plain = r.raw[0][1]
+        conditional = next(raw for label, raw in r.raw if "IF NOT EXISTS" in label or "ON CONFLICT" in label)
+        print(f"{r.engine:<7}{r.runs:>5}{r.events:>8}{r.events_per_s:>9.0f}{r.sent_batches / r.load.wall:>8.1f}"
+              f"{percentile(lat, 50) * 1000:>8.1f}{percentile(lat, 95) * 1000:>8.1f}{percentile(lat, 99) * 1000:>8.1f}"
+              f"{r.ops.total_ops / events:>8.3f}{lwt / events:>7.3f}{plain.rate:>8.0f}"
+              f"{r.events_per_s / plain.rate:>7.3f}"
+              f"{conditional.rate:>10.0f}{r.events_per_s / conditional.rate:>7.3f}{'yes' if r.ok else 'NO':>4}")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -846,15 +1257,29 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--verify", type=int, default=5, help="random runs to read back (plus first and last)")
     parser.add_argument("--local-dc", default="datacenter1", help="data centre for DC-aware load balancing (scylla)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directories")
+    parser.add_argument("--mode", choices=["lifecycle", "events", "both"], default="lifecycle",
+                        help="generic-run lifecycles, SCT event streams (K concurrent runs), or both")
+    parser.add_argument("--batches", type=int, default=20, help="events mode: event batches per SCT run")
+    parser.add_argument("--batch-size", type=int, default=100, help="events mode: events per batch")
     args = parser.parse_args(argv)
-    if args.runs < 1 or args.clients < 1 or args.jobs < 1:
-        parser.error("--runs, --clients and --jobs must be positive")
+    if args.runs < 1 or args.clients < 1 or args.jobs < 1 or args.batches < 1 or args.batch_size < 1:
+        parser.error("--runs, --clients, --jobs, --batches and --batch-size must be positive")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     engines = ENGINES if args.engine == "both" else (args.engine,)
+    failed = False
+    if args.mode in ("lifecycle", "both"):
+        failed |= lifecycle_mode(engines, args)
+    if args.mode in ("events", "both"):
+        failed |= events_mode(engines, args)
+    return 1 if failed else 0
+
+
+def lifecycle_mode(engines: Sequence[str], args: argparse.Namespace) -> bool:
+    """Generic-run lifecycles per engine; True when something failed."""
     reports: list[EngineReport] = []
     failed = False
     for engine in engines:
@@ -875,8 +1300,32 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {line}", file=sys.stderr)
     if reports:
         print_summary(reports)
-    return 1 if failed else 0
+    return failed
 
+
+def events_mode(engines: Sequence[str], args: argparse.Namespace) -> bool:
+    """SCT event streams per engine; True when something failed."""
+    reports: list[EventReport] = []
+    failed = False
+    for engine in engines:
+        try:
+            report = asyncio.run(run_events_engine(engine, args))
+        except BenchFailure as exc:
+            print(f"\nFAILED (events, {engine}): {exc}", file=sys.stderr)
+            failed = True
+            continue
+        print_event_report(report)
+        reports.append(report)
+        if not report.ok:
+            failed = True
+            print(f"\nFAILED (events, {engine}): {report.load.failure_count} batches not ok, "
+                  f"{report.runs - len(report.load.run_walls)} runs incomplete, {len(report.problems)} counts wrong",
+                  file=sys.stderr)
+            for line in [*report.load.failures, *report.problems]:
+                print(f"  {line}", file=sys.stderr)
+    if reports:
+        print_event_summary(reports)
+    return failed
 
 if __name__ == "__main__":
     sys.exit(main())
