@@ -28,11 +28,13 @@ from app.client.controller import (
 from app.dependencies import DEPENDENCIES
 from app.errors import EXCEPTION_HANDLERS
 from app.pages.controller import PagesController
+from app.replay.controller import ReplayController
 from app.request_log import RequestLogger
 from app.results.controller import ResultsController
 from app.runs.controller import RunController
 from app.sct.controller import RunConfigController, SCTRunController
 from app.sct.events_controller import SCTEventController
+from app.sct.report_controller import ReportController
 from app.security import PUBLIC
 from app.system.controller import SystemController, service_version
 from infrastructure.composition import Services, open_services
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController,
                                     PytestResultController, DriverMatrixController, RunCostController, RunController,
                                     ResultsController, SCTEventController, SCTRunController, RunConfigController,
-                                    PagesController,
+                                    ReportController,
+                                    PagesController, ReplayController,
                                     create_static_files_router(path="/public", directories=[ROOT / "public"],
                                                                opt=PUBLIC, include_in_schema=False)]
     middleware = []

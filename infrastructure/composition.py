@@ -14,6 +14,7 @@ import saq
 
 from domain.catalogue.service import CatalogueService
 from domain.clock import SystemClock
+from domain.replay.service import ReplayService
 from domain.results.service import ResultsService
 from domain.runs.costs import CostService
 from domain.runs.driver_matrix_service import DriverMatrixService
@@ -25,9 +26,14 @@ from domain.runs.service import AutoCreate, RunService
 from domain.runs.sirenada import SirenadaService
 from domain.sct.events import SCTEventService
 from domain.sct.nemeses import NemesisService
+from domain.sct.report import Mailer, ReportService
 from domain.sct.service import RunConfigService, SCTService
 from domain.users.service import UserService
+from infrastructure.mail.report_renderer import JinjaReportRenderer
+from infrastructure.mail.smtp_mailer import SMTPMailer
 from infrastructure.queue.broker import open_queue
+from infrastructure.queue.email_job import SAQReportOutbox
+from infrastructure.replay.s3_logs import S3LogArchiveLister
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
 from infrastructure.settings import Settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
@@ -68,6 +74,9 @@ class Services:
     run_configs: RunConfigService
     sct_events: SCTEventService
     nemeses: NemesisService
+    reports: ReportService
+    mailer: Mailer
+    replay: ReplayService
 
 
 async def open_store(settings: Settings) -> TableStore:
@@ -124,7 +133,12 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
                        costs=CostService(runs), sct=sct,
                        run_configs=RunConfigService(runs, StoreRunConfigRepository(
                            store, settings.storage.max_concurrency)),
-                       sct_events=sct_events, nemeses=nemeses)
+                       sct_events=sct_events, nemeses=nemeses,
+                       reports=ReportService(runs, reader, sct_events, results, JinjaReportRenderer(),
+                                             SAQReportOutbox(queue)),
+                       mailer=SMTPMailer(settings.mail),
+                       replay=ReplayService(catalogue, S3LogArchiveLister(settings.replay.s3_endpoint,
+                                                                          settings.replay.s3_bucket)))
     finally:
         await queue.disconnect()
         await store.close()

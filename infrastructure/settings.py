@@ -31,7 +31,7 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True):
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # Bodies above this are refused with 413 before they are parsed (replay archives are larger
-    # and get their own limit with the replay feature).
+    # and have their own limit, replay.max_archive_bytes).
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 32 * 1024 * 1024
 
 
@@ -100,6 +100,35 @@ class CatalogueSettings(msgspec.Struct, forbid_unknown_fields=True):
     auto_create: Literal["all", "existing_releases", "off"] = "all"
 
 
+class ReplaySettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Replay ingest: bounds on uploaded archives, and where SCT's log archives can be listed."""
+
+    # The whole upload; this route alone may exceed server.max_body_bytes.
+    max_archive_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 256 * 1024 * 1024
+    max_members: Annotated[int, msgspec.Meta(ge=1)] = 10_000
+    max_member_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 256 * 1024 * 1024
+    # Everything the archive decompresses to (read members and skipped ones): stops compression bombs.
+    max_unpacked_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1024 * 1024 * 1024
+    # S3-compatible endpoint listing s3://<bucket>/<run_id>/ anonymously; empty switches log back-fill off.
+    s3_endpoint: str = ""
+    s3_bucket: str = "cloudius-jenkins-test"
+
+
+class MailSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """The SMTP server the mail job sends run reports through."""
+
+    # Empty means mail is not configured: report jobs fail with an error naming this setting.
+    smtp_host: str = ""
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 25
+    # Upgrade the connection with STARTTLS before logging in.
+    starttls: bool = False
+    # Log in only when a username is set.
+    username: str = ""
+    password: str = ""
+    from_address: str = "argus@localhost"
+    timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Every setting of the service, grouped the way ``docs/configuration.md`` documents them."""
 
@@ -110,6 +139,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     catalogue: CatalogueSettings = msgspec.field(default_factory=CatalogueSettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    replay: ReplaySettings = msgspec.field(default_factory=ReplaySettings)
 
     @property
     def queue_url(self) -> str:

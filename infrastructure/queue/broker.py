@@ -14,6 +14,7 @@ from saq.queue.redis import RedisQueue
 from saq.types import Context
 
 from infrastructure.observability import metrics
+from infrastructure.queue.email_job import send_report_email
 from infrastructure.queue.sqlite_queue import SQLiteQueue
 
 
@@ -72,7 +73,7 @@ def build_worker(queue: saq.Queue, *, concurrency: int, context: dict[str, Any],
 
     return (EmbeddedWorker if embedded else saq.Worker)(
         queue,
-        functions=[],
+        functions=[send_report_email],
         cron_jobs=[saq.CronJob(worker_heartbeat, cron="* * * * *", unique=True, timeout=30)],
         concurrency=concurrency,
         startup=startup,

@@ -1,0 +1,1 @@
+"""Mail adapters: the SMTP ``Mailer`` and the Jinja ``ReportRenderer``."""
