@@ -53,7 +53,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -1280,52 +1280,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def lifecycle_mode(engines: Sequence[str], args: argparse.Namespace) -> bool:
     """Generic-run lifecycles per engine; True when something failed."""
-    reports: list[EngineReport] = []
+    return _run_mode(engines, lambda engine: run_engine(engine, args), print_report, print_summary,
+                     label="", unit="requests")
+
+
+def events_mode(engines: Sequence[str], args: argparse.Namespace) -> bool:
+    """SCT event streams per engine; True when something failed."""
+    return _run_mode(engines, lambda engine: run_events_engine(engine, args), print_event_report,
+                     print_event_summary, label="events, ", unit="batches")
+
+
+def _run_mode(engines: Sequence[str], run: Callable[[str], Coroutine[Any, Any, Any]], print_one: Callable[[Any], None],
+              print_all: Callable[[list[Any]], None], *, label: str, unit: str) -> bool:
+    """Run one mode on every engine, print each report and the summary; True when something failed."""
+    reports: list[Any] = []
     failed = False
     for engine in engines:
         try:
-            report = asyncio.run(run_engine(engine, args))
+            report = asyncio.run(run(engine))
         except BenchFailure as exc:
-            print(f"\nFAILED ({engine}): {exc}", file=sys.stderr)
+            print(f"\nFAILED ({label}{engine}): {exc}", file=sys.stderr)
             failed = True
             continue
-        print_report(report)
+        print_one(report)
         reports.append(report)
         if not report.ok:
             failed = True
-            print(f"\nFAILED ({engine}): {report.load.failure_count} requests not ok, "
+            print(f"\nFAILED ({label}{engine}): {report.load.failure_count} {unit} not ok, "
                   f"{report.runs - len(report.load.run_walls)} runs incomplete, {len(report.problems)} checks failed",
                   file=sys.stderr)
             for line in [*report.load.failures, *report.problems]:
                 print(f"  {line}", file=sys.stderr)
     if reports:
-        print_summary(reports)
+        print_all(reports)
     return failed
 
-
-def events_mode(engines: Sequence[str], args: argparse.Namespace) -> bool:
-    """SCT event streams per engine; True when something failed."""
-    reports: list[EventReport] = []
-    failed = False
-    for engine in engines:
-        try:
-            report = asyncio.run(run_events_engine(engine, args))
-        except BenchFailure as exc:
-            print(f"\nFAILED (events, {engine}): {exc}", file=sys.stderr)
-            failed = True
-            continue
-        print_event_report(report)
-        reports.append(report)
-        if not report.ok:
-            failed = True
-            print(f"\nFAILED (events, {engine}): {report.load.failure_count} batches not ok, "
-                  f"{report.runs - len(report.load.run_walls)} runs incomplete, {len(report.problems)} counts wrong",
-                  file=sys.stderr)
-            for line in [*report.load.failures, *report.problems]:
-                print(f"  {line}", file=sys.stderr)
-    if reports:
-        print_event_summary(reports)
-    return failed
 
 if __name__ == "__main__":
     sys.exit(main())
