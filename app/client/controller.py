@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from app.client.base import ClientApiController, RunIdParam, RunTypeParam
 from app.client.documents import run_document
 from app.client.schemas import (
     CostItems,
@@ -32,7 +33,6 @@ from app.client.schemas import (
     VersionChange,
 )
 from app.envelope import Ok, ResultsSubmitted, ok
-from app.security import LOGIN, login_required
 from app.wire import decode_body, format_datetime, jsonable
 from domain.errors import InvalidInput
 from domain.results.errors import DataValidationError
@@ -48,9 +48,6 @@ from domain.runs.submission import RunSubmission
 from domain.sct.config_fields import derived_fields
 
 RunDocument = dict[str, Any]
-# Both stay strings here so a bad value gets the client contract's error envelope, not a routing 404.
-RunTypeParam = FromPath[str]
-RunIdParam = FromPath[str]
 
 
 def _submission(run_type: PluginName, raw: bytes) -> RunSubmission:
@@ -81,13 +78,10 @@ def _submission(run_type: PluginName, raw: bytes) -> RunSubmission:
     return RunSubmission(run_id=parse_run_id(matrix.run_id), build_id=matrix.job_name, build_url=matrix.job_url)
 
 
-class ClientRunController(Controller):
+class ClientRunController(ClientApiController):
     """Run lifecycle calls shared by every run type."""
 
     path = "/api/v1/client/testrun"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/{run_type:str}/submit", operation_id="clientSubmitRun", status_code=200)
     async def submit(
@@ -219,13 +213,10 @@ class ClientRunController(Controller):
         return ok("Finalized")
 
 
-class PytestResultController(Controller):
+class PytestResultController(ClientApiController):
     """``pytest-argus-reporter`` routes: one report per test, and duration statistics."""
 
     path = "/api/v1/client/testrun/pytest"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/result/submit", operation_id="clientSubmitPytestResult", status_code=200)
     async def submit(
@@ -284,13 +275,10 @@ def _split_stats_path(rest: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-class DriverMatrixController(Controller):
+class DriverMatrixController(ClientApiController):
     """``ArgusDriverMatrixClient`` routes under ``/api/v1/client/driver_matrix``."""
 
     path = "/api/v1/client/driver_matrix"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/result/submit", operation_id="clientSubmitDriverResult", status_code=200)
     async def submit_result(
@@ -331,13 +319,10 @@ class DriverMatrixController(Controller):
         return ok(jsonable(await driver_matrix.versions(build_id)))
 
 
-class RunCostController(Controller):
+class RunCostController(ClientApiController):
     """Cost routes of newer clients; they address the run by id alone."""
 
     path = "/api/v1/client/testrun/{run_id:str}/cost"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/estimated", operation_id="clientSetEstimatedCost", status_code=200)
     async def estimated(

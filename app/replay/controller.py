@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from litestar import Controller, Request, post
+from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from app.client.base import ClientApiController
 from app.envelope import Ok, ok
-from app.security import LOGIN, login_required
 from domain.errors import InvalidInput
 from domain.replay.service import ReplayOptions, ReplayService, ReplaySummary
 from infrastructure.replay.archive import ArchiveLimits, ArchiveRejected, read_logs
@@ -91,13 +91,10 @@ class InProcessDispatcher:
         return {str(value) for pair in pairs for value in pair}
 
 
-class ReplayController(Controller):
+class ReplayController(ClientApiController):
     """Replay ingest for the Go CLI (``argus run replay``) and operators recovering an outage."""
 
     path = "/api/v1/client/replay"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     # No framework body limit: the handler streams the body against replay.max_archive_bytes instead.
     @post("/ingest", operation_id="clientReplayIngest", status_code=200, request_max_body_size=None)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from app.client.base import ClientApiController, RunIdParam
 from app.envelope import Ok, ok
 from app.sct.schemas import (
     ConfigSubmit,
@@ -28,24 +29,19 @@ from app.sct.schemas import (
     ScreenshotsSubmit,
     StressCommandSubmit,
 )
-from app.security import LOGIN, login_required
 from app.wire import decode_body, jsonable
 from domain.runs.service import parse_run_id
 from domain.sct.service import RunConfigService, SCTService
 
-RunIdParam = FromPath[str]
 NameParam = FromPath[str]
 SCT = NamedDependency[SCTService]
 AnyRequest = Request[Any, Any, Any]
 
 
-class SCTRunController(Controller):
+class SCTRunController(ClientApiController):
     """Runner, packages, resources, stress commands, reports and legacy results of SCT runs."""
 
     path = "/api/v1/client/sct/{run_id:str}"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/sct_runner/set", operation_id="clientSetSCTRunner", status_code=200)
     async def set_runner(self, request: AnyRequest, sct: SCT, run_id: RunIdParam) -> Ok[str]:
@@ -152,13 +148,10 @@ class SCTRunController(Controller):
         return ok("added")
 
 
-class RunConfigController(Controller):
+class RunConfigController(ClientApiController):
     """Configuration files of a run: ``/api/v1/client/{run_id}/config`` (no run type, no ``/sct``, as upstream)."""
 
     path = "/api/v1/client/{run_id:str}/config"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/submit", operation_id="clientSubmitRunConfig", status_code=200)
     async def submit(self, request: AnyRequest, run_configs: NamedDependency[RunConfigService],

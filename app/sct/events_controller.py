@@ -7,31 +7,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
+from app.client.base import ClientApiController, RunIdParam
 from app.envelope import Ok, ok
 from app.sct.event_schemas import EventSubmit, NemesisFinalize, NemesisSubmit
-from app.security import LOGIN, login_required
 from app.wire import decode_body, jsonable
 from domain.runs.service import parse_run_id
 from domain.sct.events import DEFAULT_LIMIT, SCTEventService, parse_severity
 from domain.sct.nemeses import NemesisService
 
-RunIdParam = FromPath[str]
 SeverityParam = FromPath[str]
 Limit = Annotated[int, QueryParameter(description="events per severity (1-1000)")]
 EpochBound = Annotated[int | None, QueryParameter(description="epoch seconds, exclusive")]
 
 
-class SCTEventController(Controller):
+class SCTEventController(ClientApiController):
     """Events and nemeses of SCT runs."""
 
     path = "/api/v1/client/sct"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/{run_id:str}/event/submit", operation_id="clientSubmitSCTEvent", status_code=200)
     async def submit_event(

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Request, post
 from litestar.di import NamedDependency
 
+from app.client.base import ClientApiController
 from app.envelope import Ok, ok
-from app.security import LOGIN, login_required
 from app.wire import decode_body
 from domain.runs.service import parse_run_id
 from domain.sct.report import AUTO_TITLE, EncodedAttachment, ReportService, SectionRequest
@@ -47,13 +47,10 @@ class ReportSendRequest(msgspec.Struct, forbid_unknown_fields=True):
     attachments: list[AttachmentSpec] = msgspec.field(default_factory=list)
 
 
-class ReportController(Controller):
+class ReportController(ClientApiController):
     """Email reports of SCT runs."""
 
     path = "/api/v1/client/testrun/report"
-    tags = ["ci protocol"]
-    guards = [login_required]
-    opt = LOGIN
 
     @post("/email", operation_id="clientSendReportEmail", status_code=200)
     async def send_email(self, request: AnyRequest, reports: Reports) -> Ok[bool]:
