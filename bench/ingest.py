@@ -396,8 +396,9 @@ async def _send(client: httpx.AsyncClient, request: Request, result: LoadResult,
     return True
 
 
-async def drive(url: str, token: str, plans: list[RunPlan], clients: int) -> LoadResult:
-    """K clients, each running whole lifecycles one after another, over one keep-alive connection each."""
+async def drive(url: str, token: str, plans: list[tuple[str, Sequence[Request]]], clients: int) -> LoadResult:
+    """K clients, each sending whole runs' requests (``(run_id, requests)``) one run after another over one
+    keep-alive connection; a failed request ends that run, as argus-alm raising would end the job's reporting."""
     result = LoadResult()
     queue = iter(plans)
 
@@ -405,11 +406,11 @@ async def drive(url: str, token: str, plans: list[RunPlan], clients: int) -> Loa
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=url, headers=_headers(token), timeout=HTTP_TIMEOUT_S,
                                      limits=limits) as client:
-            for plan in queue:
+            for run_id, requests in queue:
                 started = time.perf_counter()
-                for request in plan.requests:
-                    if not await _send(client, request, result, plan.run_id):
-                        break  # argus-alm raises on a failed call, ending the job's reporting
+                for request in requests:
+                    if not await _send(client, request, result, run_id):
+                        break
                 else:
                     result.run_walls.append(time.perf_counter() - started)
 
@@ -736,7 +737,7 @@ async def run_engine(engine: str, args: argparse.Namespace) -> EngineReport:
             before = await scrape(metrics_client)
             cpu = (server.cpu_seconds(), time.process_time(), _proc_cpu(db_pid) if db_pid else 0.0,
                    _machine_busy_seconds())
-            load = await drive(server.url, token, plans, args.clients)
+            load = await drive(server.url, token, [(p.run_id, p.requests) for p in plans], args.clients)
             cpu_after = (server.cpu_seconds(), time.process_time(), _proc_cpu(db_pid) if db_pid else 0.0,
                          _machine_busy_seconds())
             ops = (await scrape(metrics_client)).minus(before)
@@ -965,29 +966,6 @@ def build_event_plans(count: int, batches: int, batch_size: int, tag: str, log_d
     return plans
 
 
-async def drive_events(url: str, token: str, plans: list[EventRunPlan], clients: int) -> LoadResult:
-    """K clients, each streaming whole runs' batches one after another over one keep-alive connection."""
-    result = LoadResult()
-    queue = iter(plans)
-
-    async def client_loop() -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=url, headers=_headers(token), timeout=HTTP_TIMEOUT_S,
-                                     limits=limits) as client:
-            for plan in queue:
-                started = time.perf_counter()
-                for request in plan.batches:
-                    if not await _send(client, request, result, plan.run_id):
-                        break
-                else:
-                    result.run_walls.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client_loop() for _ in range(clients)))
-    result.wall = time.perf_counter() - started
-    return result
-
-
 async def submit_runs(url: str, token: str, plans: list[EventRunPlan], clients: int) -> LoadResult:
     result = LoadResult()
     semaphore = asyncio.Semaphore(clients)
@@ -1153,7 +1131,7 @@ async def run_events_engine(engine: str, args: argparse.Namespace) -> EventRepor
         async with httpx.AsyncClient(base_url=server.url, timeout=HTTP_TIMEOUT_S) as metrics_client:
             before = await scrape(metrics_client)
             cpu = (server.cpu_seconds(), _proc_cpu(db_pid) if db_pid else 0.0)
-            load = await drive_events(server.url, token, plans, args.clients)
+            load = await drive(server.url, token, [(p.run_id, p.batches) for p in plans], args.clients)
             cpu_after = (server.cpu_seconds(), _proc_cpu(db_pid) if db_pid else 0.0)
             ops = (await scrape(metrics_client)).minus(before)
         problems = [] if load.failure_count else await verify_counts(server.url, token, plans, per_run)
