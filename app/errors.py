@@ -31,6 +31,7 @@ from domain.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    RateLimited,
 )
 from domain.results.errors import DataValidationError
 from infrastructure.queue.broker import BrokerUnavailable
@@ -45,6 +46,7 @@ _DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: HTTP_400_BAD_REQUEST,
     PermissionDenied: HTTP_403_FORBIDDEN,
     NotAuthenticated: 401,
+    RateLimited: 429,
 }
 
 

@@ -18,7 +18,15 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from app.accounts.admin_controller import AdminUsersController
+from app.accounts.profile_controller import PictureController, ProfileController
+from app.auth.bootstrap import ensure_admin
+from app.auth.controller import AuthController
+from app.auth.external_controller import ExternalLoginController
+from app.auth.user_controller import AuditController, UserController
+from app.catalogue.build_links import BuildLinkController, BuildLinkRouting
 from app.catalogue.controller import CatalogueController
+from app.catalogue.search_controller import SearchController
 from app.client.controller import (
     ClientRunController,
     DriverMatrixController,
@@ -31,11 +39,14 @@ from app.pages.controller import PagesController
 from app.replay.controller import ReplayController
 from app.request_log import RequestLogger
 from app.results.controller import ResultsController
+from app.results.graphs_controller import ResultGraphsController
+from app.runs.browse_controller import RunBrowseController
 from app.runs.controller import RunController
 from app.sct.controller import RunConfigController, SCTRunController
 from app.sct.events_controller import SCTEventController
 from app.sct.report_controller import ReportController
 from app.security import PUBLIC
+from app.stats.controller import StatsController
 from app.system.controller import SystemController, service_version
 from infrastructure.composition import Services, open_services
 from infrastructure.observability import metrics
@@ -64,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_services(settings) as services:
             app.state.services = services
+            await ensure_admin(services)
             async with _embedded_worker(services):
                 log.info("argus started", engine=services.store.engine,
                          queue=settings.queue_url.split(":", 1)[0], embedded_worker=settings.queue.embedded_worker)
@@ -74,8 +86,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     route_handlers: list[object] = [SystemController, CatalogueController, ClientRunController,
                                     PytestResultController, DriverMatrixController, RunCostController, RunController,
                                     ResultsController, SCTEventController, SCTRunController, RunConfigController,
-                                    ReportController,
-                                    PagesController, ReplayController,
+                                    ReportController, StatsController, ResultGraphsController,
+                                    RunBrowseController, BuildLinkController, SearchController,
+                                    PagesController, ReplayController, ExternalLoginController,
+                                    AdminUsersController, ProfileController, PictureController,
+                                    AuthController, UserController, AuditController,
                                     create_static_files_router(path="/public", directories=[ROOT / "public"],
                                                                opt=PUBLIC, include_in_schema=False)]
     middleware = []
@@ -100,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=None,
     )
-    app.asgi_handler = RequestLogger(app.asgi_handler)
+    app.asgi_handler = RequestLogger(BuildLinkRouting(app.asgi_handler))
     return app
 
 

@@ -33,3 +33,7 @@ class PermissionDenied(DomainError):
 
 class NotAuthenticated(DomainError):
     """The caller presented no identity, or one that does not check out."""
+
+
+class RateLimited(DomainError):
+    """The caller tried too often; it must wait before trying again."""

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import saq
 
+from domain.catalogue.search import CatalogueSearch
 from domain.catalogue.service import CatalogueService
 from domain.clock import SystemClock
 from domain.replay.service import ReplayService
+from domain.results.graphs import ResultGraphsService
 from domain.results.service import ResultsService
+from domain.runs.browsing import RunBrowser
 from domain.runs.costs import CostService
 from domain.runs.driver_matrix_service import DriverMatrixService
 from domain.runs.plugins import PluginName
@@ -28,17 +31,30 @@ from domain.sct.events import SCTEventService
 from domain.sct.nemeses import NemesisService
 from domain.sct.report import Mailer, ReportService
 from domain.sct.service import RunConfigService, SCTService
+from domain.stats.service import ReleaseStatsService
+from domain.users.accounts import AccountService
+from domain.users.audit import AuditLog
+from domain.users.external import ExternalLoginService
+from domain.users.login import PasswordLogin
+from domain.users.pictures import PictureService
 from domain.users.service import UserService
+from domain.users.sessions import SessionService
+from infrastructure.identity.external_logins import build_external_logins
 from infrastructure.mail.report_renderer import JinjaReportRenderer
 from infrastructure.mail.smtp_mailer import SMTPMailer
 from infrastructure.queue.broker import open_queue
 from infrastructure.queue.email_job import SAQReportOutbox
 from infrastructure.replay.s3_logs import S3LogArchiveLister
 from infrastructure.security.argon2_hasher import Argon2PasswordHasher
+from infrastructure.security.identity import Identity, build_identity
 from infrastructure.settings import Settings
+from infrastructure.storage.account_repository import StoreAccountRepository, StorePictureRepository
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
+from infrastructure.storage.catalogue_snapshot import CachedCatalogueSnapshots
+from infrastructure.storage.graph_view_repository import StoreGraphViewRepository
 from infrastructure.storage.instrumented_store import InstrumentedStore
 from infrastructure.storage.migrations import MIGRATIONS
+from infrastructure.storage.release_facet_repository import StoreReleaseFacetRepository
 from infrastructure.storage.results_repository import StoreResultsRepository
 from infrastructure.storage.run_data_repository import (
     StoreDriverCollectionRepository,
@@ -62,12 +78,20 @@ class Services:
     queue: saq.Queue
     catalogue: CatalogueService
     users: UserService
+    sessions: SessionService
+    password_login: PasswordLogin
+    external_logins: ExternalLoginService
+    audit: AuditLog
+    accounts: AccountService
+    pictures: PictureService
     runs: RunService
     results: ResultsService
     sirenada: SirenadaService
     pytest_results: PytestResultService
     driver_matrix: DriverMatrixService
     run_reader: RunReader
+    run_browser: RunBrowser
+    catalogue_search: CatalogueSearch
     run_results: RunResults
     costs: CostService
     sct: SCTService
@@ -77,6 +101,8 @@ class Services:
     reports: ReportService
     mailer: Mailer
     replay: ReplayService
+    stats: ReleaseStatsService
+    result_graphs: ResultGraphsService
 
 
 async def open_store(settings: Settings) -> TableStore:
@@ -103,17 +129,22 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
     """Connect storage and broker, migrate, wire the services; close everything on exit."""
     store = await open_store(settings)
     queue = open_queue(settings.queue_url, settings.queue.name)
+    identity: Identity | None = None
     try:
         if apply_migrations:
             await store.migrate(MIGRATIONS)
         await queue.connect()
         clock = SystemClock()
-        users = UserService(StoreUserRepository(store),
-                            StoreTokenRepository(store, settings.storage.max_concurrency),
-                            Argon2PasswordHasher(settings.auth), clock)
-        catalogue = CatalogueService(StoreCatalogueRepository(store))
+        user_repository, hasher = StoreUserRepository(store), Argon2PasswordHasher(settings.auth)
+        users = UserService(user_repository, StoreTokenRepository(store, settings.storage.max_concurrency),
+                            hasher, clock)
+        identity = build_identity(settings, store, user_repository, hasher, clock)
+        account_repository = StoreAccountRepository(store, settings.storage.max_concurrency)
+        catalogue_repository = StoreCatalogueRepository(store)
+        catalogue = CatalogueService(catalogue_repository)
         run_repository = StoreRunRepository(store, settings.storage.max_concurrency)
-        runs = RunService(run_repository, StoreSummaryRepository(store), catalogue, clock,
+        summary_repository = StoreSummaryRepository(store)
+        runs = RunService(run_repository, summary_repository, catalogue, clock,
                           AutoCreate(settings.catalogue.auto_create))
         results = ResultsService(StoreResultsRepository(store, settings.storage.max_concurrency), run_repository,
                                  clock)
@@ -127,9 +158,19 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
                                   PluginName.SCT: combined(sct.run_fields, sct_events.run_fields,
                                                            nemeses.run_fields)})
         yield Services(settings=settings, store=store, queue=queue, catalogue=catalogue, users=users, runs=runs,
+                       sessions=identity.sessions, password_login=identity.password_login,
+                       external_logins=build_external_logins(settings.auth, store, user_repository, clock),
+                       audit=identity.audit,
+                       accounts=AccountService(users, user_repository, account_repository, hasher, identity.sessions,
+                                               identity.audit),
+                       pictures=PictureService(StorePictureRepository(store), account_repository, clock,
+                                               settings.profile.max_picture_bytes),
                        sirenada=sirenada, pytest_results=PytestResultService(runs, StorePytestResultRepository(store)),
                        driver_matrix=driver_matrix,
                        run_reader=reader, results=results, run_results=RunResults(runs, results),
+                       run_browser=RunBrowser(run_repository, catalogue),
+                       catalogue_search=CatalogueSearch(CachedCatalogueSnapshots(
+                           store, catalogue_repository, settings.storage.max_concurrency), run_repository),
                        costs=CostService(runs), sct=sct,
                        run_configs=RunConfigService(runs, StoreRunConfigRepository(
                            store, settings.storage.max_concurrency)),
@@ -138,7 +179,15 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
                                              SAQReportOutbox(queue)),
                        mailer=SMTPMailer(settings.mail),
                        replay=ReplayService(catalogue, S3LogArchiveLister(settings.replay.s3_endpoint,
-                                                                          settings.replay.s3_bucket)))
+                                                                          settings.replay.s3_bucket)),
+                       stats=ReleaseStatsService(catalogue_repository, summary_repository,
+                                                 StoreReleaseFacetRepository(store)),
+                       result_graphs=ResultGraphsService(
+                           catalogue, StoreResultsRepository(store, settings.storage.max_concurrency),
+                           StoreGraphViewRepository(store), run_repository, clock,
+                           settings.storage.max_concurrency))
     finally:
+        if identity is not None:
+            await identity.close()
         await queue.disconnect()
         await store.close()

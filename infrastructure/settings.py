@@ -90,6 +90,46 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     argon2_time_cost: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
     argon2_memory_kib: Annotated[int, msgspec.Meta(ge=8192, le=4 * 1024 * 1024)] = 65536
     argon2_parallelism: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
+    # Login methods offered on the login page: any of password, gh (GitHub), cf (Cloudflare Access).
+    login_methods: list[str] = msgspec.field(default_factory=lambda: ["password"])
+    # Where browser sessions live: the database, or Redis at session_redis_url (several machines).
+    session_store: Literal["database", "redis"] = "database"
+    session_redis_url: str = ""
+    # A session ends after this long without requests, and this long after login in any case.
+    session_idle_timeout_seconds: Annotated[int, msgspec.Meta(ge=60)] = 7 * 24 * 3600
+    session_max_age_seconds: Annotated[int, msgspec.Meta(ge=60)] = 30 * 24 * 3600
+    # "auto": Secure cookies except when the browser talks to localhost over plain HTTP.
+    cookie_secure: Literal["auto", "on", "off"] = "auto"
+    # Failed password logins allowed per username and per client address within the window.
+    login_max_failures: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 10
+    login_failure_window_seconds: Annotated[int, msgspec.Meta(ge=1, le=86400)] = 60
+    # Password of the "admin" account created on an empty database; empty prints a random one once.
+    bootstrap_admin_password: str = ""
+
+    # GitHub OAuth app ("gh" login); GitHub login is unavailable while the id or the secret is empty.
+    github_client_id: str = ""
+    github_client_secret: str = ""
+    github_scopes: str = "user:email read:user read:org"
+    # When set, only members of at least one of these organisations may log in with GitHub.
+    github_required_organizations: list[str] = msgspec.field(default_factory=list)
+    # Overridable so tests (or GitHub Enterprise) can point the flow elsewhere.
+    github_oauth_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    # Cloudflare Access ("cf" login); unavailable while the team domain or the audience is empty.
+    cf_access_team_domain: str = ""
+    cf_access_aud: str = ""
+    # E-mail domains whose unknown users may create an account by logging in through Access.
+    cf_access_allowed_email_domains: list[str] = msgspec.field(default_factory=list)
+    # Empty means https://<team domain>/cdn-cgi/access/certs.
+    cf_access_certs_url: str = ""
+    cf_access_jwks_cache_seconds: Annotated[int, msgspec.Meta(ge=0, le=86400)] = 3600
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.login_methods) - {"password", "gh", "cf"})
+        if unknown:
+            raise ValueError(f"auth.login_methods: unknown method(s) {', '.join(unknown)}; use password, gh, cf")
+        if self.session_store == "redis" and not self.session_redis_url.startswith(("redis://", "rediss://")):
+            raise ValueError("auth.session_redis_url must be a redis:// URL when auth.session_store is redis")
 
 
 class CatalogueSettings(msgspec.Struct, forbid_unknown_fields=True):
@@ -129,6 +169,14 @@ class MailSettings(msgspec.Struct, forbid_unknown_fields=True):
     timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
 
 
+class ProfileSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """What people may upload to their own profile."""
+
+    # Pictures are one database cell each; Cassandra/ScyllaDB refuse mutations of half the commit
+    # log segment (16 MiB by default), so the ceiling stays well below that.
+    max_picture_bytes: Annotated[int, msgspec.Meta(ge=1024, le=8 * 1024 * 1024)] = 2 * 1024 * 1024
+
+
 class Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Every setting of the service, grouped the way ``docs/configuration.md`` documents them."""
 
@@ -141,6 +189,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     catalogue: CatalogueSettings = msgspec.field(default_factory=CatalogueSettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
     replay: ReplaySettings = msgspec.field(default_factory=ReplaySettings)
+    profile: ProfileSettings = msgspec.field(default_factory=ProfileSettings)
 
     @property
     def queue_url(self) -> str:

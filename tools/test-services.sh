@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start / stop the services the test suite needs: Redis and a single-node
-# Cassandra 5.0 (CQL stand-in for ScyllaDB).
+# Cassandra 5.0 (CQL stand-in for ScyllaDB); also installs Debian's Chromium for the browser tests.
 #
 #   tools/test-services.sh up     install what is missing, start both, wait until ready
 #   tools/test-services.sh down   stop both
@@ -35,6 +35,8 @@ up() {
     "$REDIS" start
     "$REDIS" wait "${REDIS_WAIT:-30}"
     step "redis: ready on 127.0.0.1:${REDIS_PORT:-6390}"
+    step "chromium: installing if needed (browser tests)"
+    "$HERE/chromium/chromium-test.sh" install
     if use_local_cassandra; then
         step "cassandra: waiting for CQL"
         "$CASSANDRA" wait "${CASSANDRA_WAIT:-180}"

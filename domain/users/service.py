@@ -21,6 +21,19 @@ MAX_USERS_LISTED = 10_000
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 
 
+def check_username(username: str) -> None:
+    """Usernames appear in URLs and build ids, so they are kept to a safe alphabet."""
+    if not USERNAME_RE.fullmatch(username):
+        raise InvalidInput("Username must be 1-64 letters, digits or ._@- and start with a letter or digit",
+                           username)
+
+
+def check_password(password: str) -> None:
+    """A minimum length against guessing, a maximum so hashing cannot be made arbitrarily slow."""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"Password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
+
+
 def hash_token(secret: str) -> str:
     """SHA-256 of an API token; tokens carry 256 random bits, so a fast hash is enough."""
     return hashlib.sha256(secret.encode()).hexdigest()
@@ -39,13 +52,10 @@ class UserService:
     async def create_user(self, username: str, *, roles: list[Role] | None = None, password: str | None = None,
                           full_name: str = "", email: str = "") -> User:
         """A new account; ``AlreadyExists`` when the username is taken."""
-        if not USERNAME_RE.fullmatch(username):
-            raise InvalidInput("Username must be 1-64 letters, digits or ._@- and start with a letter or digit",
-                               username)
+        check_username(username)
         password_hash = None
         if password is not None:
-            if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
-                raise InvalidInput(f"Password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters")
+            check_password(password)
             password_hash = await self._hasher.hash(password)
         user = User(id=uuid4(), username=username, full_name=full_name or username, email=email,
                     roles=sorted(set(roles or [Role.USER])), registration_date=self._clock.now(),
@@ -72,6 +82,10 @@ class UserService:
         """Every account, sorted by username."""
         users = await self._users.list_all(MAX_USERS_LISTED)
         return sorted(users, key=lambda u: u.username)
+
+    async def count_users(self, limit: int) -> int:
+        """How many accounts exist, counting at most ``limit`` (cheap emptiness check at start-up)."""
+        return await self._users.count(limit)
 
     async def issue_token(self, user_id: UUID, name: str = "default") -> tuple[ApiToken, str]:
         """A new token for the account; the secret is returned once and never stored."""

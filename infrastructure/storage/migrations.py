@@ -26,4 +26,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         tables.run_config_params,
     )),
     Migration(7, "sct events and nemeses", create=(tables.sct_events, tables.sct_event_counts, tables.sct_nemeses)),
+    Migration(8, "sessions, login throttling, audit log", create=(
+        tables.sessions, tables.owner_sessions, tables.login_failures, tables.audit_log, tables.audit_buckets,
+    )),
+    Migration(9, "external identity links", create=(tables.identity_links,)),
+    Migration(10, "profile pictures", create=(tables.user_pictures,)),
+    Migration(11, "release versions and images", create=(tables.release_versions, tables.release_images)),
+    Migration(12, "catalogue version token for search caches", create=(tables.catalogue_version,)),
+    Migration(13, "results graph views", create=(tables.result_graph_views,)),
 )

@@ -40,6 +40,9 @@ test_locator = table("test_locator", {"id": T.UUID, "group_id": T.UUID}, partiti
 test_build_ids = table("test_build_ids", {"build_id": T.TEXT, "test_id": T.UUID, "group_id": T.UUID},
                        partition_key=["build_id"], comment="claim: one test per build id")
 
+catalogue_version = table("catalogue_version", {"name": T.TEXT, "version": T.UUID}, partition_key=["name"],
+                          comment="a token rewritten on every catalogue write; caches of the catalogue compare it")
+
 users = table("users", {
     "id": T.UUID, "username": T.TEXT, "full_name": T.TEXT, "email": T.TEXT, "roles": T.SET_TEXT,
     "registration_date": T.TIMESTAMP, "picture_id": T.UUID, "password_hash": T.TEXT, "disabled": T.BOOLEAN,
@@ -55,6 +58,43 @@ api_tokens = table("api_tokens", {
 
 user_tokens = table("user_tokens", {"user_id": T.UUID, "id": T.UUID, "token_hash": T.TEXT},
                     partition_key=["user_id"], clustering=[("id", Order.ASC)], comment="tokens of a user")
+
+identity_links = table("identity_links", {
+    "provider": T.TEXT, "subject": T.TEXT, "user_id": T.UUID, "login": T.TEXT, "email": T.TEXT,
+    "avatar_url": T.TEXT, "linked_at": T.TIMESTAMP,
+}, partition_key=["provider", "subject"],
+    comment="claim: an external identity (github user id, cloudflare sub) logs in to one account")
+
+user_pictures = table("user_pictures", {
+    "id": T.UUID, "user_id": T.UUID, "content_type": T.TEXT, "data": T.BLOB, "created_at": T.TIMESTAMP,
+}, partition_key=["id"], comment="profile pictures; a new upload gets a new id, so a picture never changes")
+
+# -- identity: browser sessions, login throttling, audit log -------------------------------------
+# Session and throttling rows are written with a TTL, so expired ones vanish on both engines.
+
+sessions = table("sessions", {
+    "secret_hash": T.TEXT, "id": T.UUID, "user_id": T.UUID, "created_at": T.TIMESTAMP,
+    "last_seen_at": T.TIMESTAMP, "expires_at": T.TIMESTAMP, "user_agent": T.TEXT, "address": T.TEXT,
+    "original_user_id": T.UUID,
+}, partition_key=["secret_hash"], comment="browser sessions by SHA-256 of the cookie secret")
+
+owner_sessions = table("owner_sessions", {"owner_id": T.UUID, "id": T.UUID, "secret_hash": T.TEXT},
+                       partition_key=["owner_id"], clustering=[("id", Order.ASC)],
+                       comment="sessions of an account (the administrator owns an impersonation)")
+
+login_failures = table("login_failures", {"subject": T.TEXT, "id": T.UUID},
+                       partition_key=["subject"], clustering=[("id", Order.ASC)],
+                       comment="recent failed logins per username or address, one row per failure")
+
+audit_log = table("audit_log", {
+    "bucket": T.TEXT, "at": T.TIMESTAMP, "id": T.UUID, "actor_id": T.UUID, "action": T.TEXT, "target": T.TEXT,
+    "details": T.MAP_TEXT_TEXT,
+}, partition_key=["bucket"], clustering=[("at", Order.DESC), ("id", Order.DESC)],
+    comment="privileged actions, one partition per month, newest first")
+
+audit_buckets = table("audit_buckets", {"log": T.TEXT, "bucket": T.TEXT},
+                      partition_key=["log"], clustering=[("bucket", Order.DESC)],
+                      comment="months that have audit entries, newest first")
 
 # -- runs ---------------------------------------------------------------------------------------
 
@@ -75,6 +115,14 @@ test_summaries = table("test_summaries", {
     "last_runs": T.TEXT, "updated_at": T.TIMESTAMP,
 }, partition_key=["release_id"], clustering=[("test_id", Order.ASC)],
     comment="latest runs per test, rewritten on every run write; one partition per release dashboard")
+
+release_versions = table("release_versions", {"release_id": T.UUID, "version": T.TEXT},
+                         partition_key=["release_id"], clustering=[("version", Order.ASC)],
+                         comment="distinct product versions of a release's runs, added when a summary names one")
+
+release_images = table("release_images", {"release_id": T.UUID, "image_id": T.TEXT},
+                       partition_key=["release_id"], clustering=[("image_id", Order.ASC)],
+                       comment="distinct DB-node image ids of a release's runs, added when a summary names one")
 
 # -- per-type run data --------------------------------------------------------------------------
 
@@ -132,6 +180,12 @@ result_best = table("result_best", {
     "run_id": T.UUID,
 }, partition_key=["test_id", "table_name"], clustering=[("key", Order.ASC), ("result_date", Order.DESC)],
     comment="append-only best-result history per column:row key, newest first")
+
+result_graph_views = table("result_graph_views", {
+    "test_id": T.UUID, "id": T.UUID, "name": T.TEXT, "description": T.TEXT, "graphs": T.MAP_TEXT_TEXT,
+    "created_at": T.TIMESTAMP,
+}, partition_key=["test_id"], clustering=[("id", Order.ASC)],
+    comment="saved graph views of a test; graphs maps a chart title to the page's properties for it")
 
 # -- SCT events and nemeses ---------------------------------------------------------------------
 #

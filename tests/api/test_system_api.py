@@ -56,9 +56,10 @@ def test_every_route_declares_who_may_call_it(tmp_path) -> None:
                 continue  # Litestar's automatic answer to OPTIONS: an empty 204 listing allowed methods
             checked += 1
             access = handler.opt.get("access")
-            if access not in ("public", "login"):
+            if access not in ("public", "login", "admin"):
                 undeclared.append(f"{route.path} {handler}")
-            elif access == "login":
-                assert any(g.__name__ == "login_required" for g in handler.resolve_guards()), route.path
+            elif access != "public":
+                guard = f"{access}_required"
+                assert any(g.__name__ == guard for g in handler.resolve_guards()), route.path
     assert undeclared == []
     assert checked > 15

@@ -12,7 +12,7 @@ import msgspec
 from domain.catalogue.entities import Group, Release, Test
 from domain.results.entities import BestResult, Cell, ResultTableMeta, StoredCell
 from domain.runs.entities import Run, TestSummary
-from domain.users.entities import ApiToken, User
+from domain.users.entities import ApiToken, IdentityLink, IdentityProvider, Picture, User
 
 
 class FakeCatalogueRepository:
@@ -258,9 +258,15 @@ class FakeRunRepository:
             setattr(stored, name, value)
         self.writes += 1
 
-    async def latest_for_build(self, build_id: str, limit: int) -> list[Run]:
-        runs = [r for r in self.runs.values() if r.build_id == build_id]
+    async def latest_for_build(self, build_id: str, limit: int, *, before: datetime | None = None,
+                               after: datetime | None = None) -> list[Run]:
+        runs = [r for r in self.runs.values() if r.build_id == build_id and (before is None or r.start_time < before)
+                and (after is None or r.start_time > after)]
         return sorted(runs, key=lambda r: r.start_time, reverse=True)[:limit]
+
+    async def with_build_number(self, build_id: str, build_number: int, max_scanned: int) -> Run | None:
+        runs = (await self.latest_for_build(build_id, max_scanned))
+        return next((r for r in runs if r.build_number == build_number), None)
 
     async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
         return {i for i in run_ids if i in self.runs and self.runs[i].investigation_status == "ignored"}
@@ -277,3 +283,90 @@ class FakeSummaryRepository:
 
     async def for_release(self, release_id: UUID) -> list[TestSummary]:
         return [s for s in self.summaries.values() if s.release_id == release_id]
+
+
+class FakePictureRepository:
+    """Pictures by id."""
+
+    def __init__(self) -> None:
+        self.pictures: dict[UUID, Picture] = {}
+
+    async def add(self, picture: Picture) -> None:
+        self.pictures[picture.id] = picture
+
+    async def get(self, picture_id: UUID) -> Picture | None:
+        return self.pictures.get(picture_id)
+
+    async def delete(self, picture_id: UUID) -> None:
+        self.pictures.pop(picture_id, None)
+
+
+class FakeAccountRepository:
+    """Edits the fake user, token and picture stores in place, keeping usernames unique like the claim table."""
+
+    def __init__(self, users: FakeUserRepository, tokens: FakeTokenRepository,
+                 pictures: FakePictureRepository) -> None:
+        self._users = users
+        self._tokens = tokens
+        self._pictures = pictures
+
+    async def update(self, user: User, changes: Mapping[str, object]) -> bool:
+        stored = self._users.users.get(user.id)
+        if stored is None:
+            return False
+        self._users.users[user.id] = msgspec.structs.replace(stored, **changes)
+        return True
+
+    async def rename(self, user: User, new_username: str) -> bool:
+        if await self._users.by_username(new_username) or user.id not in self._users.users:
+            return False
+        return await self.update(user, {"username": new_username})
+
+    async def remove(self, user: User) -> None:
+        self._tokens.tokens = {h: t for h, t in self._tokens.tokens.items() if t.user_id != user.id}
+        if user.picture_id is not None:
+            await self._pictures.delete(user.picture_id)
+        self._users.users.pop(user.id, None)
+
+
+class RecordingSessions:
+    """Remembers which accounts' sessions were revoked and which session was kept."""
+
+    def __init__(self) -> None:
+        self.revoked: list[tuple[UUID, UUID | None]] = []
+
+    async def revoke_all(self, user_id: UUID, *, keep: UUID | None = None) -> int:
+        self.revoked.append((user_id, keep))
+        return 1
+
+
+class RecordingAudit:
+    """Keeps audit entries as (actor, action, target, details) tuples."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[UUID, str, str, dict[str, str]]] = []
+
+    async def record(self, actor_id: UUID, action: str, target: str, details: Mapping[str, str]) -> None:
+        self.entries.append((actor_id, action, target, dict(details)))
+
+
+class FakeIdentityLinkRepository:
+    """Links keyed by (provider, subject); a claim of a linked identity fails, as with IF NOT EXISTS."""
+
+    def __init__(self) -> None:
+        self.links: dict[tuple[IdentityProvider, str], IdentityLink] = {}
+
+    async def claim(self, link: IdentityLink) -> bool:
+        key = (link.provider, link.subject)
+        if key in self.links:
+            return False
+        self.links[key] = link
+        return True
+
+    async def get(self, provider: IdentityProvider, subject: str) -> IdentityLink | None:
+        return self.links.get((provider, subject))
+
+    async def release(self, link: IdentityLink) -> None:
+        key = (link.provider, link.subject)
+        if key in self.links and self.links[key].user_id == link.user_id:
+            del self.links[key]
