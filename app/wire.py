@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 import msgspec
 
@@ -14,6 +15,14 @@ T = TypeVar("T")
 
 class MalformedBody(InvalidInput):
     """The request body is not JSON of the expected shape (unknown key, wrong type, missing field)."""
+
+
+def parse_uuid(raw: str, what: str) -> UUID:
+    """An id from a URL or query string; a malformed one is the caller's mistake (400, not 404)."""
+    try:
+        return UUID(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"badly formed {what}: {raw!r}", raw) from None
 
 
 def format_datetime(moment: datetime) -> str:

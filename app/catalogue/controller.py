@@ -11,9 +11,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.catalogue.schemas import GroupCreated, ReleaseCreated, ReleaseSpec, TestInfo
 from app.envelope import Ok, ok
+from app.runs.schemas import PluginChange
 from app.security import LOGIN, login_required
 from domain.catalogue.entities import Group, GroupPlan, Release, ReleasePlan, Test
 from domain.catalogue.service import CatalogueService
+from domain.runs.service import parse_run_type
 
 T = TypeVar("T")
 # The existing service lets browsers cache catalogue listings for a minute.
@@ -72,6 +74,13 @@ class CatalogueController(Controller):
                            test_id: FromPath[UUID]) -> Response[Ok[Test]]:
         """One test."""
         return _cached(await catalogue.get_test(test_id))
+
+    @post("/test/{test_id:uuid}/set_plugin", operation_id="setTestPlugin", status_code=200)
+    async def set_plugin(self, catalogue: NamedDependency[CatalogueService], test_id: FromPath[UUID],
+                         data: JSONBody[PluginChange]) -> Ok[Test]:
+        """Set the run type of a test's runs; the name must be a known run type."""
+        plugin = parse_run_type(data.plugin_name)
+        return ok(await catalogue.set_plugin(await catalogue.get_test(test_id), plugin))
 
     @get("/test-info", operation_id="getTestInfo")
     async def test_info(self, catalogue: NamedDependency[CatalogueService],

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from app.caching import REVALIDATE, etag_response
 from app.client.documents import run_document
-from app.envelope import Ok, ok
+from app.envelope import Ok
 from app.security import LOGIN, login_required
 from domain.runs.reading import RunReader
 from domain.runs.service import parse_run_id, parse_run_type
@@ -24,8 +25,8 @@ class RunController(Controller):
     opt = LOGIN
 
     @get("/{run_type:str}/{run_id:str}", operation_id="getRun")
-    async def get_run(self, run_reader: NamedDependency[RunReader], run_type: FromPath[str],
-                      run_id: FromPath[str]) -> Ok[dict[str, Any] | None]:
-        """The whole run with its per-type data, or null."""
+    async def get_run(self, request: Request[Any, Any, Any], run_reader: NamedDependency[RunReader],
+                      run_type: FromPath[str], run_id: FromPath[str]) -> Response[Ok[dict[str, Any] | None]]:
+        """The whole run with its per-type data, or null; ETag-validated because run pages poll it."""
         found = await run_reader.read(parse_run_type(run_type), parse_run_id(run_id))
-        return ok(run_document(*found) if found else None)
+        return etag_response(request, run_document(*found) if found else None, REVALIDATE)

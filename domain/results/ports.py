@@ -7,6 +7,8 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.results.entities import BestResult, Cell, ResultTableMeta, StoredCell
+from domain.results.graph_views import GraphView
+from domain.runs.entities import Run
 
 
 class ResultsRepository(Protocol):
@@ -62,4 +64,28 @@ class IgnoredRuns(Protocol):
 
     async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
         """Those of ``run_ids`` whose investigation status is ``ignored``."""
+        ...
+
+
+class GraphViewRepository(Protocol):
+    """Saved graph views, one partition per test."""
+
+    async def list_views(self, test_id: UUID, limit: int) -> list[GraphView]:
+        """Up to ``limit`` views of the test, oldest first."""
+        ...
+
+    async def add_view(self, view: GraphView, created_at: datetime) -> None:
+        """Store a new view (its id is fresh)."""
+        ...
+
+    async def replace_view(self, view: GraphView) -> bool:
+        """Overwrite name, description and graphs of an existing view; False when there is none."""
+        ...
+
+
+class RunLookup(Protocol):
+    """Runs by id, whatever their type: charts need their triage state and package versions."""
+
+    async def get(self, run_id: UUID) -> Run | None:
+        """The run, if it exists."""
         ...

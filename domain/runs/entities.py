@@ -83,6 +83,14 @@ class Run(msgspec.Struct, kw_only=True):
     logs: list[LogLink] = msgspec.field(default_factory=list)
     details: dict[str, Any] = msgspec.field(default_factory=dict)
 
+    @property
+    def db_image_id(self) -> str | None:
+        """The DB nodes' image, as SCT records it in ``details.cloud_setup`` (dashboards filter by it)."""
+        setup = self.details.get("cloud_setup")
+        node = setup.get("db_node") if isinstance(setup, dict) else None
+        image = node.get("image_id") if isinstance(node, dict) else None
+        return str(image) if image else None
+
 
 class RunBrief(msgspec.Struct, kw_only=True):
     """What a dashboard shows of one run."""
@@ -96,6 +104,8 @@ class RunBrief(msgspec.Struct, kw_only=True):
     build_job_url: str
     assignee: UUID | None
     scylla_version: str | None
+    # Summaries written before the image id was recorded lack it.
+    image_id: str | None = None
 
 
 class TestSummary(msgspec.Struct, kw_only=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -24,8 +25,13 @@ class RunRepository(Protocol):
         """Write only the named fields of ``run``, so concurrent calls touching other fields never clash."""
         ...
 
-    async def latest_for_build(self, build_id: str, limit: int) -> list[Run]:
-        """The newest ``limit`` runs of a CI job."""
+    async def latest_for_build(self, build_id: str, limit: int, *, before: datetime | None = None,
+                               after: datetime | None = None) -> list[Run]:
+        """The newest ``limit`` runs of a CI job, optionally only those started strictly between the bounds."""
+        ...
+
+    async def with_build_number(self, build_id: str, build_number: int, max_scanned: int) -> Run | None:
+        """The run of a CI job with this build number, looking at no more than ``max_scanned`` runs."""
         ...
 
     async def ignored(self, run_ids: set[UUID]) -> set[UUID]:

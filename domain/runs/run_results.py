@@ -17,6 +17,11 @@ from domain.runs.service import RunService
 DEFAULT_SUT_PACKAGE = "scylla-server"
 
 
+def sut_package_candidates(package_name: str) -> tuple[str, ...]:
+    """Names the SUT package may carry, in the order that places an upgrade test at its target version."""
+    return (f"{package_name}-upgraded", f"{package_name}-upgrade-target", package_name, f"{package_name}-target")
+
+
 def sut_timestamp_from_packages(packages: list[dict[str, Any]], package_name: str = DEFAULT_SUT_PACKAGE) -> float:
     """The SUT build time of an SCT run: package build date plus a fraction from its commit id.
 
@@ -24,8 +29,7 @@ def sut_timestamp_from_packages(packages: list[dict[str, Any]], package_name: st
     service does, so upgrade tests are placed at the version they upgraded to.
     """
     by_name = {p.get("name"): p for p in packages}
-    for candidate in (f"{package_name}-upgraded", f"{package_name}-upgrade-target", package_name,
-                      f"{package_name}-target"):
+    for candidate in sut_package_candidates(package_name):
         package = by_name.get(candidate)
         if package is None:
             continue

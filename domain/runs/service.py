@@ -254,7 +254,8 @@ class RunService:
         latest = await self._runs.latest_for_build(run.build_id, SUMMARY_RUNS)
         briefs = [RunBrief(id=r.id, status=r.status, investigation_status=r.investigation_status,
                            start_time=r.start_time, end_time=r.end_time, build_number=r.build_number,
-                           build_job_url=r.build_job_url, assignee=r.assignee, scylla_version=r.scylla_version)
+                           build_job_url=r.build_job_url, assignee=r.assignee, scylla_version=r.scylla_version,
+                           image_id=r.db_image_id)
                   for r in latest]
         await self._summaries.save(TestSummary(test_id=run.test_id, release_id=run.release_id,
                                                group_id=run.group_id, build_id=run.build_id,

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from domain.catalogue.entities import Group, Release, Test
 from infrastructure.storage import tables
+from infrastructure.storage.catalogue_snapshot import bump_catalogue_version
 from infrastructure.storage.store import TableStore
 from infrastructure.storage.struct_rows import from_row, to_row
 
@@ -28,15 +29,17 @@ class StoreCatalogueRepository:
     async def add_release(self, release: Release) -> bool:
         """Insert, then claim the name."""
         await self._store.insert(tables.releases, to_row(release, tables.releases))
-        if await self._store.insert(tables.release_names, {"name": release.name, "release_id": release.id},
-                                    if_not_exists=True):
-            return True
-        await self._store.delete(tables.releases, {"id": release.id})
-        return False
+        claimed = await self._store.insert(tables.release_names, {"name": release.name, "release_id": release.id},
+                                           if_not_exists=True)
+        if not claimed:
+            await self._store.delete(tables.releases, {"id": release.id})
+        await bump_catalogue_version(self._store)
+        return claimed
 
     async def save_release(self, release: Release) -> None:
         """Overwrite the release row."""
         await self._store.insert(tables.releases, to_row(release, tables.releases))
+        await bump_catalogue_version(self._store)
 
     async def get_release(self, release_id: UUID) -> Release | None:
         """By id."""
@@ -60,15 +63,17 @@ class StoreCatalogueRepository:
         await self._store.insert(tables.groups, to_row(group, tables.groups))
         await self._store.insert(tables.group_locator, {"id": group.id, "release_id": group.release_id})
         claim = {"release_id": group.release_id, "name": group.name, "group_id": group.id}
-        if await self._store.insert(tables.group_names, claim, if_not_exists=True):
-            return True
-        await self._store.delete(tables.group_locator, {"id": group.id})
-        await self._store.delete(tables.groups, {"release_id": group.release_id, "id": group.id})
-        return False
+        claimed = await self._store.insert(tables.group_names, claim, if_not_exists=True)
+        if not claimed:
+            await self._store.delete(tables.group_locator, {"id": group.id})
+            await self._store.delete(tables.groups, {"release_id": group.release_id, "id": group.id})
+        await bump_catalogue_version(self._store)
+        return claimed
 
     async def save_group(self, group: Group) -> None:
         """Overwrite the group row."""
         await self._store.insert(tables.groups, to_row(group, tables.groups))
+        await bump_catalogue_version(self._store)
 
     async def get_group(self, group_id: UUID) -> Group | None:
         """Locator, then the row in its release's partition."""
@@ -98,15 +103,17 @@ class StoreCatalogueRepository:
         await self._store.insert(tables.tests, to_row(test, tables.tests))
         await self._store.insert(tables.test_locator, {"id": test.id, "group_id": test.group_id})
         claim = {"build_id": test.build_system_id, "test_id": test.id, "group_id": test.group_id}
-        if await self._store.insert(tables.test_build_ids, claim, if_not_exists=True):
-            return True
-        await self._store.delete(tables.test_locator, {"id": test.id})
-        await self._store.delete(tables.tests, {"group_id": test.group_id, "id": test.id})
-        return False
+        claimed = await self._store.insert(tables.test_build_ids, claim, if_not_exists=True)
+        if not claimed:
+            await self._store.delete(tables.test_locator, {"id": test.id})
+            await self._store.delete(tables.tests, {"group_id": test.group_id, "id": test.id})
+        await bump_catalogue_version(self._store)
+        return claimed
 
     async def save_test(self, test: Test) -> None:
         """Overwrite the test row."""
         await self._store.insert(tables.tests, to_row(test, tables.tests))
+        await bump_catalogue_version(self._store)
 
     async def get_test(self, test_id: UUID) -> Test | None:
         """Locator, then the row in its group's partition."""

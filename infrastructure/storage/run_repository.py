@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,11 +13,13 @@ import msgspec
 
 from domain.runs.entities import InvestigationStatus, LogLink, Run, RunBrief, TestSummary
 from infrastructure.storage import tables
-from infrastructure.storage.store import Row, TableStore, bounded_gather
+from infrastructure.storage.release_facet_repository import StoreReleaseFacetRepository
+from infrastructure.storage.store import Bound, Row, TableStore, bounded_gather
 from infrastructure.storage.struct_rows import from_row
 
 # Locators never change once written, so they can be cached for the process lifetime.
 LOCATOR_CACHE_SIZE = 50_000
+BUILD_NUMBER_PAGE = 500
 _JSON_FIELDS = {"logs", "details"}
 _logs = msgspec.json.Decoder(list[LogLink])
 _briefs = msgspec.json.Decoder(list[RunBrief])
@@ -100,10 +103,35 @@ class StoreRunRepository:
         key = {"build_id": run.build_id, "start_time": run.start_time, "id": run.id}
         await self._store.update(tables.runs, key, {n: _column_value(n, v) for n, v in changes.items()})
 
-    async def latest_for_build(self, build_id: str, limit: int) -> list[Run]:
-        """The head of the job's partition."""
-        page = await self._store.select(tables.runs, {"build_id": build_id}, limit=limit)
+    async def latest_for_build(self, build_id: str, limit: int, *, before: datetime | None = None,
+                               after: datetime | None = None) -> list[Run]:
+        """The head of the job's partition, or of its slice between the bounds: one bounded read."""
+        bounds = ([Bound("start_time", "<", before)] if before else []) + (
+            [Bound("start_time", ">", after)] if after else [])
+        page = await self._store.select(tables.runs, {"build_id": build_id}, bounds=bounds, limit=limit)
         return [_run(row) for row in page.rows]
+
+    async def with_build_number(self, build_id: str, build_number: int, max_scanned: int) -> Run | None:
+        """Pages through the job's partition newest first reading only the keys and build numbers.
+
+        The build number is no key column, so this is the one read that walks a partition; it is bounded
+        by ``max_scanned`` and usually ends on the first page because links point at recent builds.
+        """
+        cursor: bytes | None = None
+        scanned = 0
+        while scanned < max_scanned:
+            page = await self._store.select(tables.runs, {"build_id": build_id}, cursor=cursor,
+                                            limit=min(BUILD_NUMBER_PAGE, max_scanned - scanned),
+                                            columns=["build_id", "start_time", "id", "build_number"])
+            found = next((row for row in page.rows if row["build_number"] == build_number), None)
+            if found is not None:
+                row = await self._store.get(tables.runs, {k: found[k] for k in ("build_id", "start_time", "id")})
+                return _run(row) if row else None
+            scanned += len(page.rows)
+            if page.cursor is None:
+                return None
+            cursor = page.cursor
+        return None
 
     async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
         """Runs fetched concurrently; unknown ids are not ignored."""
@@ -112,17 +140,23 @@ class StoreRunRepository:
 
 
 class StoreSummaryRepository:
-    """One row per test in its release's partition, so a dashboard is one partition read."""
+    """One row per test in its release's partition, so a dashboard is one partition read.
+
+    Saving a summary also indexes the versions and images it names (``release_facet_repository``),
+    so the release's picker lists stay current with every run write.
+    """
 
     def __init__(self, store: TableStore) -> None:
         self._store = store
+        self._facets = StoreReleaseFacetRepository(store)
 
     async def save(self, summary: TestSummary) -> None:
-        """Overwrite the test's row."""
+        """Overwrite the test's row, then index the release's versions and images it names."""
         await self._store.insert(tables.test_summaries, {
             "release_id": summary.release_id, "test_id": summary.test_id, "group_id": summary.group_id,
             "build_id": summary.build_id, "plugin_name": summary.plugin_name.value,
             "last_runs": msgspec.json.encode(summary.last_runs).decode(), "updated_at": summary.updated_at})
+        await self._facets.record(summary.release_id, summary.last_runs)
 
     async def for_release(self, release_id: UUID) -> list[TestSummary]:
         """The release's partition (bounded by the number of tests a release can have)."""
