@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from domain.catalogue.entities import Group, Release, Test
 from domain.catalogue.search import CatalogueSearch
+from domain.concurrency import bounded_gather
 from infrastructure.composition import open_store
 from infrastructure.settings import load_settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
 from infrastructure.storage.catalogue_snapshot import CachedCatalogueSnapshots
 from infrastructure.storage.migrations import MIGRATIONS
 from infrastructure.storage.run_repository import StoreRunRepository
-from infrastructure.storage.store import bounded_gather
 
 QUERIES = ("longevity", "release:rel-3 group:grp-07 test-05", "type:group grp-1", "no-such-name", "")
 

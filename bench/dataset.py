@@ -37,12 +37,12 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 from domain.catalogue.entities import Group, Release, Test  # noqa: E402
 from domain.catalogue.ports import CatalogueRepository  # noqa: E402
 from domain.catalogue.service import CatalogueService  # noqa: E402
+from domain.concurrency import bounded_gather  # noqa: E402
 from domain.runs.entities import InvestigationStatus, TestStatus  # noqa: E402
 from domain.runs.plugins import PluginName  # noqa: E402
 from domain.runs.service import RunService  # noqa: E402
 from domain.runs.submission import RunSubmission  # noqa: E402
 from domain.sct.config_fields import derived_fields  # noqa: E402
-from infrastructure.storage.store import bounded_gather  # noqa: E402
 
 # Plugin mix of the tests, and the final statuses of finished runs, weighted as a busy release looks.
 PLUGIN_WEIGHTS = {PluginName.SCT: 60, PluginName.GENERIC: 25, PluginName.DRIVER_MATRIX: 10, PluginName.SIRENADA: 5}

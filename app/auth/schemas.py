@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
+from litestar.connection import ASGIConnection
 
+from app.security import csrf_token, current_session
 from domain.users.entities import ApiToken, AuditEntry, Role, Session, User
 
 
@@ -27,6 +30,16 @@ class CurrentUser(msgspec.Struct):
     impersonating: bool
     original_user_id: UUID | None
     csrf_token: str | None
+
+    @classmethod
+    def of(cls, connection: ASGIConnection[Any, Any, Any, Any], user: User) -> CurrentUser:
+        """``user`` as the request authenticated it, with the session's impersonation and CSRF token."""
+        session = current_session(connection)
+        original = session.original_user_id if session else None
+        return cls(id=user.id, username=user.username, full_name=user.full_name, email=user.email,
+                   picture_id=user.picture_id, roles=list(user.roles), service_user=user.has_role(Role.SERVICE),
+                   impersonating=original is not None, original_user_id=original,
+                   csrf_token=csrf_token(connection))
 
 
 class UserBrief(msgspec.Struct):

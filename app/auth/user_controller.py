@@ -22,9 +22,8 @@ from app.auth.schemas import (
 )
 from app.caching import etag_response
 from app.envelope import Ok, ok
-from app.security import ADMIN, LOGIN, admin_required, csrf_token, current_session, current_user, login_required
+from app.security import ADMIN, LOGIN, admin_required, current_session, current_user, login_required
 from domain.users.audit import AuditLog
-from domain.users.entities import Role
 from domain.users.service import UserService
 from domain.users.sessions import SessionService
 
@@ -48,13 +47,7 @@ class UserController(Controller):
     @get("/user/me", operation_id="currentUser")
     async def me(self, request: Request[Any, Any, Any]) -> Ok[CurrentUser]:
         """The account the request acts as; pages and the frontend read identity from here."""
-        user = current_user(request)
-        session = current_session(request)
-        original = session.original_user_id if session else None
-        return ok(CurrentUser(id=user.id, username=user.username, full_name=user.full_name, email=user.email,
-                              picture_id=user.picture_id, roles=list(user.roles),
-                              service_user=user.has_role(Role.SERVICE), impersonating=original is not None,
-                              original_user_id=original, csrf_token=csrf_token(request)))
+        return ok(CurrentUser.of(request, current_user(request)))
 
     @get("/users", operation_id="listUsers")
     async def users(self, request: Request[Any, Any, Any], users: NamedDependency[UserService]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Any
+
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from app.pages.context import page_context
 from app.security import PUBLIC
-from app.system.controller import service_version
 from infrastructure.composition import Services
 
 
@@ -17,7 +19,6 @@ class PagesController(Controller):
     include_in_schema = False
 
     @get("/", operation_id="indexPage", opt=PUBLIC)
-    async def index(self, services: NamedDependency[Services]) -> Template:
+    async def index(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> Template:
         """Landing page: what this service is and where its API documentation lives."""
-        return Template("index.html.j2", context={"version": service_version(),
-                                                  "engine": services.store.engine})
+        return Template("index.html.j2", context=await page_context(request, engine=services.store.engine))

@@ -9,15 +9,14 @@ at most ``MAX_VIEWS_PER_TEST`` views.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import datetime
-from typing import TypeVar
 from uuid import UUID, uuid4
 
 import msgspec
 
 from domain.catalogue.service import CatalogueService
 from domain.clock import Clock
+from domain.concurrency import bounded_gather
 from domain.errors import InvalidInput, NotFound
 from domain.results.charts import Chart, RunFacts, release_of, table_charts, ticks
 from domain.results.entities import BestResult, ResultTableMeta, StoredCell
@@ -30,18 +29,8 @@ from domain.runs.run_results import DEFAULT_SUT_PACKAGE, sut_package_candidates
 GRAPH_MAX_RUNS = 500  # newest runs per table a chart shows; narrow the dates to look further back
 MAX_TABLE_FILTER = 100  # table names one request may ask for
 TABLES_IN_FLIGHT = 4
-T = TypeVar("T")
 
 
-async def _bounded(calls: list[Awaitable[T]], limit: int) -> list[T]:
-    """Await ``calls`` in order with at most ``limit`` running, so a test with many runs cannot flood storage."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(call: Awaitable[T]) -> T:
-        async with semaphore:
-            return await call
-
-    return list(await asyncio.gather(*(run(c) for c in calls)))
 
 
 class TestGraphs(msgspec.Struct, kw_only=True, frozen=True):
@@ -109,12 +98,14 @@ class ResultGraphsService:
             metas = [m for m in metas if m.name in wanted]
         # Each table's cell read already keeps ``concurrency`` slices in flight, so tables go a few at a time.
         cells, bests, views = await asyncio.gather(
-            _bounded([self._results.history_cells(test_id, m.name, since=since, until=until, max_runs=GRAPH_MAX_RUNS,
-                                                  max_cells=MAX_HISTORY_CELLS) for m in metas], TABLES_IN_FLIGHT),
-            _bounded([self._results.best_results(test_id, m.name) for m in metas], self._concurrency),
+            bounded_gather([self._results.history_cells(test_id, m.name, since=since, until=until,
+                                                        max_runs=GRAPH_MAX_RUNS, max_cells=MAX_HISTORY_CELLS)
+                            for m in metas], TABLES_IN_FLIGHT),
+            bounded_gather([self._results.best_results(test_id, m.name) for m in metas], self._concurrency),
             self._views.list_views(test_id, MAX_VIEWS_PER_TEST))
         run_ids = list({c.run_id for table in cells for c in table} | {b.run_id for t in bests for b in t})
-        runs = dict(zip(run_ids, await _bounded([self._runs.get(r) for r in run_ids], self._concurrency), strict=True))
+        found = await bounded_gather([self._runs.get(r) for r in run_ids], self._concurrency)
+        runs = dict(zip(run_ids, found, strict=True))
         graphs: list[Chart] = []
         releases: set[str] = set()
         for meta, table_cells, table_bests in zip(metas, cells, bests, strict=True):

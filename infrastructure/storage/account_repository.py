@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from domain.concurrency import bounded_gather
 from domain.users.entities import Picture, User
 from infrastructure.storage import tables
-from infrastructure.storage.store import TableStore, bounded_gather
+from infrastructure.storage.store import TableStore
 from infrastructure.storage.struct_rows import from_row, to_row
 
 # Tokens of one account; the per-user index partition is read in one page of this size.

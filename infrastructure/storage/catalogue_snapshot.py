@@ -14,8 +14,9 @@ from uuid import UUID, uuid4
 
 from domain.catalogue.ports import CatalogueRepository
 from domain.catalogue.search import CatalogueSnapshot
+from domain.concurrency import bounded_gather
 from infrastructure.storage import tables
-from infrastructure.storage.store import TableStore, bounded_gather
+from infrastructure.storage.store import TableStore
 
 VERSION_KEY = {"name": "catalogue"}
 # A safety net for writes that bypass the repository (manual CQL): a copy is rebuilt at least this often.

@@ -15,9 +15,10 @@ from uuid import UUID
 
 import msgspec
 
+from domain.concurrency import bounded_gather
 from domain.results.entities import BestResult, Cell, CellStatus, ColumnMeta, ResultTableMeta, RuleEntry, StoredCell
 from infrastructure.storage import tables
-from infrastructure.storage.store import Bound, TableStore, bounded_gather
+from infrastructure.storage.store import Bound, TableStore
 
 MAX_TABLES = 10_000  # results tables of one test, or of one run
 MAX_RUN_TABLE_CELLS = 1_000_000  # cells of one run in one table (every submission of it, merged)

@@ -7,11 +7,12 @@ from uuid import UUID
 
 import msgspec
 
+from domain.concurrency import bounded_gather
 from domain.runs.driver_matrix import TestCollection
 from domain.runs.pytest_results import PytestResult
 from domain.runs.sirenada import SirenadaCase
 from infrastructure.storage import tables
-from infrastructure.storage.store import Bound, TableStore, bounded_gather
+from infrastructure.storage.store import Bound, TableStore
 
 _case = msgspec.json.Decoder(SirenadaCase)
 _collection = msgspec.json.Decoder(TestCollection)

@@ -11,10 +11,11 @@ from uuid import UUID
 
 import msgspec
 
+from domain.concurrency import bounded_gather
 from domain.runs.entities import InvestigationStatus, LogLink, Run, RunBrief, TestSummary
 from infrastructure.storage import tables
 from infrastructure.storage.release_facet_repository import StoreReleaseFacetRepository
-from infrastructure.storage.store import Bound, Row, TableStore, bounded_gather
+from infrastructure.storage.store import Bound, Row, TableStore
 from infrastructure.storage.struct_rows import from_row
 
 # Locators never change once written, so they can be cached for the process lifetime.

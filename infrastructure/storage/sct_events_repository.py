@@ -17,10 +17,11 @@ import uuid
 from datetime import datetime
 from uuid import UUID
 
+from domain.concurrency import bounded_gather
 from domain.sct.events import SCTEvent, Severity
 from domain.sct.nemeses import Nemesis, NemesisStatus, TargetNode
 from infrastructure.storage import tables
-from infrastructure.storage.store import Bound, Row, StorageError, TableStore, bounded_gather
+from infrastructure.storage.store import Bound, Row, StorageError, TableStore
 from infrastructure.storage.struct_rows import from_row, to_row
 
 # Compare-and-set attempts before giving up; only concurrent batches of one run contend.

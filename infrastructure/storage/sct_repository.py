@@ -6,9 +6,10 @@ from uuid import UUID
 
 import msgspec
 
+from domain.concurrency import bounded_gather
 from domain.sct.entities import InstanceInfo, JunitReport, Resource, ResourceState, RunConfiguration, StressCommand
 from infrastructure.storage import tables
-from infrastructure.storage.store import Row, TableStore, bounded_gather
+from infrastructure.storage.store import Row, TableStore
 
 MAX_ROWS_PER_RUN = 100_000
 _instance = msgspec.json.Decoder(InstanceInfo)

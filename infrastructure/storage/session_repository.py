@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+from domain.concurrency import bounded_gather
 from domain.users.entities import Session
 from infrastructure.storage import tables
-from infrastructure.storage.store import TableStore, bounded_gather
+from infrastructure.storage.store import TableStore
 from infrastructure.storage.struct_rows import from_row, to_row
 
 

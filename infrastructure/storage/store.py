@@ -8,14 +8,12 @@ small table) and page with an opaque cursor.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
 from infrastructure.storage.schema import ColumnType, Migration, Table
 
-T = TypeVar("T")
 Row = dict[str, Any]
 Comparison = Literal["<", "<=", ">", ">="]
 
@@ -122,21 +120,6 @@ def check_bounds(table: Table, bounds: Sequence[Bound]) -> None:
             raise ValueError(f"{table.name}: {bound.column} is not a clustering column")
         if bound.op not in ("<", "<=", ">", ">="):
             raise ValueError(f"{table.name}: unsupported comparison {bound.op}")
-
-
-async def bounded_gather(awaitables: Iterable[Awaitable[T]], limit: int) -> list[T]:
-    """Await many statements concurrently with at most ``limit`` in flight, keeping input order.
-
-    Fetching partitions one by one would be N round trips; firing thousands at once would swamp
-    the driver's queues. A semaphore keeps the middle ground.
-    """
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(awaitable: Awaitable[T]) -> T:
-        async with semaphore:
-            return await awaitable
-
-    return list(await asyncio.gather(*(run(a) for a in awaitables)))
 
 
 def selected_columns(table: Table, columns: Sequence[str] | None) -> list[str]:

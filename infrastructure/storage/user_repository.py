@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.concurrency import bounded_gather
 from domain.users.entities import ApiToken, User
 from infrastructure.storage import tables
-from infrastructure.storage.store import TableStore, bounded_gather
+from infrastructure.storage.store import TableStore
 from infrastructure.storage.struct_rows import from_row, to_row
 
 

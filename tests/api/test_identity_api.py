@@ -7,6 +7,7 @@ module is collected and checked at the end for secrets (tokens, session secrets,
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -412,6 +413,36 @@ async def test_bad_input_is_a_4xx_and_changes_nothing(client: AsyncTestClient, m
     assert 400 <= response.status_code < 500, response.text
     assert response.json()["status"] == "error"
     assert await client.app.state.services.users.list_tokens(admin.id) == before
+
+
+# -- pages know the viewer ---------------------------------------------------------------------------
+
+def _embedded_viewer(html: str) -> Any:
+    match = re.search(r'<script id="argus-current-user" type="application/json">(.*?)</script>', html, re.S)
+    assert match, html
+    return json.loads(match.group(1))
+
+
+async def test_pages_show_the_viewer_without_secrets_and_log_out_with_the_form(client: AsyncTestClient) -> None:
+    anonymous = await client.get("/")
+    assert anonymous.status_code == 200 and 'href="/auth/login"' in anonymous.text
+    assert _embedded_viewer(anonymous.text) is None
+    await _user(client, "pagey")
+    csrf = await logged_in(client, "pagey")
+    page = await client.get("/")
+    viewer = _embedded_viewer(page.text)
+    me = (await client.get("/api/v1/user/me")).json()["response"]
+    assert viewer == me and viewer["username"] == "pagey"
+    assert f'name="csrf_token" value="{csrf["X-CSRF-Token"]}"' in page.text  # the log-out form
+    assert client.cookies[SESSION_COOKIE] not in page.text
+    out = await client.post("/auth/logout", data={"csrf_token": csrf["X-CSRF-Token"]}, follow_redirects=False)
+    assert out.status_code == 303
+    assert _embedded_viewer((await client.get("/")).text) is None
+
+
+async def test_a_bad_token_on_a_page_renders_it_for_nobody(client: AsyncTestClient) -> None:
+    page = await client.get("/", headers={"Authorization": "token not-a-token"})
+    assert page.status_code == 200 and _embedded_viewer(page.text) is None
 
 
 # -- secrets never leave -----------------------------------------------------------------------------
