@@ -138,8 +138,8 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
         user_repository, hasher = StoreUserRepository(store), Argon2PasswordHasher(settings.auth)
         users = UserService(user_repository, StoreTokenRepository(store, settings.storage.max_concurrency),
                             hasher, clock)
-        identity = build_identity(settings, store, user_repository, hasher, clock)
         account_repository = StoreAccountRepository(store, settings.storage.max_concurrency)
+        identity = build_identity(settings, store, user_repository, account_repository, hasher, clock)
         catalogue_repository = StoreCatalogueRepository(store)
         catalogue = CatalogueService(catalogue_repository)
         run_repository = StoreRunRepository(store, settings.storage.max_concurrency)

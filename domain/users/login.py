@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from domain.errors import AlreadyExists, NotAuthenticated, RateLimited
 from domain.users.entities import Role, User
-from domain.users.ports import AttemptCounter, PasswordHasher, UserRepository
+from domain.users.ports import AccountRepository, AttemptCounter, PasswordHasher, UserRepository
 from domain.users.service import MAX_PASSWORD_LENGTH, UserService
 
 BOOTSTRAP_ADMIN = "admin"
@@ -32,9 +32,10 @@ class LoginThrottle:
 class PasswordLogin:
     """Checks a username and password; the caller starts a session for the account it returns."""
 
-    def __init__(self, users: UserRepository, hasher: PasswordHasher, failures: AttemptCounter,
-                 throttle: LoginThrottle) -> None:
+    def __init__(self, users: UserRepository, accounts: AccountRepository, hasher: PasswordHasher,
+                 failures: AttemptCounter, throttle: LoginThrottle) -> None:
         self._users = users
+        self._accounts = accounts
         self._hasher = hasher
         self._failures = failures
         self._throttle = throttle
@@ -54,8 +55,9 @@ class PasswordLogin:
         elif not await self._hasher.verify(user.password_hash, password):
             await self._refuse(keys)
         elif self._hasher.needs_rehash(user.password_hash):
+            # Only the hash column: rewriting the whole row could undo an admin's concurrent disable.
             user.password_hash = await self._hasher.hash(password)
-            await self._users.save(user)
+            await self._accounts.update(user, {"password_hash": user.password_hash})
         return user
 
     async def _refuse(self, keys: tuple[str, ...]) -> NoReturn:

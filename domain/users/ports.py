@@ -26,10 +26,6 @@ class UserRepository(Protocol):
         """Store a new account; False when the username is taken (nothing is written)."""
         ...
 
-    async def save(self, user: User) -> None:
-        """Overwrite an existing account's fields except its username."""
-        ...
-
     async def get(self, user_id: UUID) -> User | None:
         """The account with this id, if any."""
         ...

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from domain.clock import Clock
 from domain.users.audit import AuditLog
 from domain.users.login import LoginThrottle, PasswordLogin
-from domain.users.ports import AttemptCounter, PasswordHasher, SessionStore, UserRepository
+from domain.users.ports import AccountRepository, AttemptCounter, PasswordHasher, SessionStore, UserRepository
 from domain.users.sessions import SessionPolicy, SessionService
 from infrastructure.security.redis_sessions import RedisAttemptCounter, RedisSessionStore
 from infrastructure.settings import Settings
@@ -38,8 +38,8 @@ class Identity:
             await self.redis.aclose()
 
 
-def build_identity(settings: Settings, store: TableStore, users: UserRepository, hasher: PasswordHasher,
-                   clock: Clock) -> Identity:
+def build_identity(settings: Settings, store: TableStore, users: UserRepository, accounts: AccountRepository,
+                   hasher: PasswordHasher, clock: Clock) -> Identity:
     """Sessions and throttling in the database or in Redis, as ``auth.session_store`` says."""
     auth = settings.auth
     redis: Redis | None = None
@@ -55,5 +55,5 @@ def build_identity(settings: Settings, store: TableStore, users: UserRepository,
                            max_age=timedelta(seconds=auth.session_max_age_seconds))
     throttle = LoginThrottle(max_failures=auth.login_max_failures, window_seconds=auth.login_failure_window_seconds)
     return Identity(sessions=SessionService(session_store, clock, policy),
-                    password_login=PasswordLogin(users, hasher, failures, throttle),
+                    password_login=PasswordLogin(users, accounts, hasher, failures, throttle),
                     audit=AuditLog(StoreAuditRepository(store), clock), redis=redis)

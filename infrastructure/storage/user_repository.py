@@ -34,10 +34,6 @@ class StoreUserRepository:
         await self._store.delete(tables.users, {"id": user.id})
         return False
 
-    async def save(self, user: User) -> None:
-        """Overwrite the account row."""
-        await self._store.insert(tables.users, to_row(user, tables.users))
-
     async def get(self, user_id: UUID) -> User | None:
         """By id."""
         row = await self._store.get(tables.users, {"id": user_id})

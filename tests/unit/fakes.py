@@ -90,9 +90,6 @@ class FakeUserRepository:
         self.users[user.id] = user
         return True
 
-    async def save(self, user: User) -> None:
-        self.users[user.id] = user
-
     async def get(self, user_id: UUID) -> User | None:
         return self.users.get(user_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import uuid4
 
+import msgspec
 import pytest
 
 from domain.errors import InvalidInput, NotAuthenticated, NotFound, RateLimited
@@ -13,7 +14,13 @@ from domain.users.entities import Role
 from domain.users.login import BOOTSTRAP_ADMIN, LOGIN_FAILED, LoginThrottle, PasswordLogin, bootstrap_admin
 from domain.users.service import UserService
 from domain.users.sessions import SessionPolicy, SessionService, csrf_token_for, hash_secret
-from tests.unit.fakes import FakeClock, FakeTokenRepository, FakeUserRepository
+from tests.unit.fakes import (
+    FakeAccountRepository,
+    FakeClock,
+    FakePictureRepository,
+    FakeTokenRepository,
+    FakeUserRepository,
+)
 from tests.unit.identity_fakes import CountingHasher, FakeAttemptCounter, FakeAuditRepository, FakeSessionStore
 
 POLICY = SessionPolicy(idle_timeout=timedelta(hours=1), max_age=timedelta(hours=5))
@@ -51,8 +58,9 @@ def users(accounts: FakeUserRepository, hasher: CountingHasher, clock: FakeClock
 
 @pytest.fixture
 def login(accounts: FakeUserRepository, hasher: CountingHasher, clock: FakeClock) -> PasswordLogin:
-    return PasswordLogin(accounts, hasher, FakeAttemptCounter(clock), LoginThrottle(max_failures=10,
-                                                                                   window_seconds=60))
+    edits = FakeAccountRepository(accounts, FakeTokenRepository(), FakePictureRepository())
+    return PasswordLogin(accounts, edits, hasher, FakeAttemptCounter(clock),
+                         LoginThrottle(max_failures=10, window_seconds=60))
 
 
 # -- sessions -----------------------------------------------------------------------------------
@@ -151,7 +159,7 @@ async def test_accounts_that_cannot_use_passwords(users: UserService, login: Pas
     user = await users.create_user("bot", roles=[Role.SERVICE] if kind == "service" else None,
                                    password=None if kind == "no password" else "correct horse")
     user.disabled = kind == "disabled"
-    await accounts.save(user)
+    accounts.users[user.id] = user
     with pytest.raises(NotAuthenticated):
         await login.login("bot", "correct horse", "10.0.0.1")
 
@@ -187,9 +195,26 @@ async def test_hash_made_with_old_parameters_is_replaced_on_login(users: UserSer
                                                                   accounts: FakeUserRepository) -> None:
     alice = await users.create_user("alice", password="correct horse")
     alice.password_hash = "legacy$correct horse"
-    await accounts.save(alice)
+    accounts.users[alice.id] = alice
     await login.login("alice", "correct horse", "10.0.0.1")
     assert (await accounts.get(alice.id)).password_hash == "fake$correct horse"  # type: ignore[union-attr]
+
+
+async def test_rehash_on_login_does_not_undo_a_concurrent_disable(users: UserService, accounts: FakeUserRepository,
+                                                                   clock: FakeClock) -> None:
+    alice = await users.create_user("alice", password="correct horse")
+    accounts.users[alice.id] = msgspec.structs.replace(alice, password_hash="legacy$correct horse")
+
+    class AdminDisablesMeanwhile(CountingHasher):
+        async def verify(self, encoded: str, password: str) -> bool:
+            accounts.users[alice.id] = msgspec.structs.replace(accounts.users[alice.id], disabled=True)
+            return await super().verify(encoded, password)
+
+    edits = FakeAccountRepository(accounts, FakeTokenRepository(), FakePictureRepository())
+    login = PasswordLogin(accounts, edits, AdminDisablesMeanwhile(), FakeAttemptCounter(clock), LoginThrottle())
+    await login.login("alice", "correct horse", "10.0.0.1")
+    stored = accounts.users[alice.id]
+    assert stored.disabled and stored.password_hash == "fake$correct horse"
 
 
 # -- first administrator ------------------------------------------------------------------------

@@ -75,7 +75,7 @@ async def test_disabled_user_cannot_use_tokens(users: UserService) -> None:
     user = await users.create_user("ci")
     _, secret = await users.issue_token(user.id)
     user.disabled = True
-    await users._users.save(user)
+    users._users.users[user.id] = user  # type: ignore[attr-defined]
     with pytest.raises(NotAuthenticated):
         await users.authenticate_token(secret)
 
