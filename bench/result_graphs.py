@@ -5,13 +5,16 @@ submitting one table of ``--columns`` numeric columns x ``--rows`` rows through 
 (a temporary SQLite file; for scylla a throw-away keyspace ``bench_<hex>``, dropped at the end), then
 times, over ``--repeat`` rounds:
 
-- the cell read alone (the table's run index, then one slice of its cell partition per run),
+- the cell read alone (the table's run index, then its cells by SUT time, or a slice per run for
+  runs written before that copy existed),
 - ``ResultsService.history``: the raw cells, bests and rules of the table's newest runs,
 - ``ResultGraphsService.test_graphs``: the Chart.js answer of the results page (the same partition
-  reads, plus one run lookup per run, the catalogue check, the views, and the chart building).
+  reads, plus the runs read together, the catalogue check, the views, and the chart building).
 
-It prints the medians and the ratios charts / history and cells / charts (the storage share of the
-answer); it has no thresholds and is not a test.
+It prints the medians, the storage statements per call (from the histogram ``InstrumentedStore``
+records; the first call of the three reads the run locators, which later calls find cached) and the
+ratios charts / history and cells / charts (the storage share of the answer); it has no thresholds
+and is not a test.
 
     .venv/bin/python bench/result_graphs.py                       # both engines, 200 runs x 4 x 3
     .venv/bin/python bench/result_graphs.py --engine sqlite --runs 500
@@ -41,6 +44,7 @@ from domain.results.service import MAX_HISTORY_CELLS, ResultsService
 from domain.runs.entities import Run
 from domain.runs.plugins import PluginName
 from infrastructure.composition import open_store
+from infrastructure.observability import metrics
 from infrastructure.settings import load_settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
 from infrastructure.storage.graph_view_repository import StoreGraphViewRepository
@@ -63,13 +67,21 @@ class SteppingClock:
         return self.moment
 
 
-async def median_ms(call: Callable[[], Awaitable[Any]], repeat: int) -> float:
+def statements(engine: str) -> float:
+    """Storage statements of ``engine`` so far, from the histogram ``InstrumentedStore`` records."""
+    return sum(sample.value for family in metrics.storage_operation_seconds.collect() for sample in family.samples
+               if sample.name.endswith("_count") and sample.labels.get("engine") == engine)
+
+
+async def median_ms(call: Callable[[], Awaitable[Any]], repeat: int, engine: str) -> tuple[float, float]:
+    """The median time of ``call`` in ms and the storage statements it issued per call."""
     times = []
+    before = statements(engine)
     for _ in range(repeat):
         started = time.perf_counter()
         await call()
         times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+    return statistics.median(times) * 1000, (statements(engine) - before) / repeat
 
 
 async def measure(engine: str, args: argparse.Namespace) -> None:
@@ -102,17 +114,19 @@ async def measure(engine: str, args: argparse.Namespace) -> None:
                            for c in columns for r in range(args.rows)]))
             graphs = ResultGraphsService(catalogue, results_repository, StoreGraphViewRepository(store),
                                          run_repository, SteppingClock(), concurrency)
-            cells = await median_ms(lambda: results_repository.history_cells(
-                test.id, "load", since=None, until=None, max_runs=GRAPH_MAX_RUNS, max_cells=MAX_HISTORY_CELLS),
-                args.repeat)
-            history = await median_ms(lambda: results.history(test.id), args.repeat)
-            charts = await median_ms(lambda: graphs.test_graphs(test.id), args.repeat)
+            (cells, cells_n), (history, history_n), (charts, charts_n) = [await median_ms(call, args.repeat, engine)
+                                                                          for call in (
+                lambda: results_repository.history_cells(test.id, "load", since=None, until=None,
+                                                         max_runs=GRAPH_MAX_RUNS, max_cells=MAX_HISTORY_CELLS),
+                lambda: results.history(test.id),
+                lambda: graphs.test_graphs(test.id))]
             answer = await graphs.test_graphs(test.id)
             points = sum(len(d["data"]) for g in answer.graphs for d in g["data"]["datasets"])
             print(f"{engine}: {args.runs} runs x {args.columns} columns x {args.rows} rows; "
                   f"{len(answer.graphs)} charts, {points} points and line vertices")
-            print(f"  cells only: p50 {cells:.1f} ms; history (cells, bests, ignored runs): p50 {history:.1f} ms; "
-                  f"test-results (charts): p50 {charts:.1f} ms")
+            print(f"  cells only: p50 {cells:.1f} ms, {cells_n:.0f} statements; history (cells, bests, ignored runs): "
+                  f"p50 {history:.1f} ms, {history_n:.0f} statements; test-results (charts): p50 {charts:.1f} ms, "
+                  f"{charts_n:.0f} statements")
             print(f"  ratio charts / history = {charts / history:.2f}; cells / charts = {cells / charts:.2f}")
         finally:
             if engine == "scylla":

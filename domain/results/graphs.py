@@ -2,8 +2,9 @@
 
 Reads stay bounded whatever a test accumulates: each table contributes at most ``GRAPH_MAX_RUNS``
 newest runs inside the asked window (its run index is ordered by SUT time, so that is one
-partition slice plus one slice per run), each run is looked up once for all tables, and a test has
-at most ``MAX_VIEWS_PER_TEST`` views.
+partition slice plus one slice per run), the runs of all tables are read together (``get_many``: a
+slice of their CI job's partition rather than a read each), and a test has at most
+``MAX_VIEWS_PER_TEST`` views.
 """
 
 from __future__ import annotations
@@ -103,9 +104,8 @@ class ResultGraphsService:
                             for m in metas], TABLES_IN_FLIGHT),
             bounded_gather([self._results.best_results(test_id, m.name) for m in metas], self._concurrency),
             self._views.list_views(test_id, MAX_VIEWS_PER_TEST))
-        run_ids = list({c.run_id for table in cells for c in table} | {b.run_id for t in bests for b in t})
-        found = await bounded_gather([self._runs.get(r) for r in run_ids], self._concurrency)
-        runs = dict(zip(run_ids, found, strict=True))
+        run_ids = {c.run_id for table in cells for c in table} | {b.run_id for t in bests for b in t}
+        runs = await self._runs.get_many(run_ids)
         graphs: list[Chart] = []
         releases: set[str] = set()
         for meta, table_cells, table_bests in zip(metas, cells, bests, strict=True):
@@ -117,7 +117,7 @@ class ResultGraphsService:
         return TestGraphs(graphs=graphs, ticks=ticks(graphs), releases_filters=sorted(releases), graph_views=views)
 
     @staticmethod
-    def _counted(meta: ResultTableMeta, cells: list[StoredCell], bests: list[BestResult], runs: dict[UUID, Run | None]
+    def _counted(meta: ResultTableMeta, cells: list[StoredCell], bests: list[BestResult], runs: dict[UUID, Run]
                  ) -> tuple[tuple[list[StoredCell], list[BestResult]], dict[UUID, RunFacts]]:
         """Cells and bests of runs not ignored, and what the charts show of those runs."""
         def counts(run_id: UUID) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -86,6 +87,6 @@ class GraphViewRepository(Protocol):
 class RunLookup(Protocol):
     """Runs by id, whatever their type: charts need their triage state and package versions."""
 
-    async def get(self, run_id: UUID) -> Run | None:
-        """The run, if it exists."""
+    async def get_many(self, run_ids: Collection[UUID]) -> dict[UUID, Run]:
+        """Those of the runs that exist, by id; a chart's hundreds of runs must not cost a read each."""
         ...

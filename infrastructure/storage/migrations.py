@@ -34,4 +34,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "release versions and images", create=(tables.release_versions, tables.release_images)),
     Migration(12, "catalogue version token for search caches", create=(tables.catalogue_version,)),
     Migration(13, "results graph views", create=(tables.result_graph_views,)),
+    Migration(14, "results cells by SUT time", create=(tables.result_cells_by_time,)),
 )

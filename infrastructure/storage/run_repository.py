@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,6 +21,7 @@ from infrastructure.storage.struct_rows import from_row
 # Locators never change once written, so they can be cached for the process lifetime.
 LOCATOR_CACHE_SIZE = 50_000
 BUILD_NUMBER_PAGE = 500
+SLICE_SPAN = 4  # rows a job slice may read per wanted run before the rest are read one by one
 _JSON_FIELDS = {"logs", "details"}
 _logs = msgspec.json.Decoder(list[LogLink])
 _briefs = msgspec.json.Decoder(list[RunBrief])
@@ -134,10 +135,47 @@ class StoreRunRepository:
             cursor = page.cursor
         return None
 
+    async def get_many(self, run_ids: Collection[UUID]) -> dict[UUID, Run]:
+        """The runs that exist among ``run_ids``, by id.
+
+        Runs of one test mostly sit together in their CI job's partition, so each job's runs are read
+        as one slice between the oldest and newest wanted start times instead of one read per run. A
+        slice that would also walk many other runs stops after ``SLICE_SPAN`` rows per wanted run;
+        the runs it did not reach are then read one by one, so the cost stays bounded either way.
+        """
+        locators = await bounded_gather((self._locator(i) for i in run_ids), self._concurrency)
+        by_build: dict[str, dict[UUID, Row]] = {}
+        for locator in locators:
+            if locator is not None:
+                by_build.setdefault(locator["build_id"], {})[locator["id"]] = locator
+        slices = await bounded_gather((self._job_slice(build_id, wanted) for build_id, wanted in by_build.items()),
+                                      self._concurrency)
+        return {run.id: run for found in slices for run in found}
+
+    async def _job_slice(self, build_id: str, wanted: dict[UUID, Row]) -> list[Run]:
+        starts = [locator["start_time"] for locator in wanted.values()]
+        bounds = [Bound("start_time", "<=", max(starts)), Bound("start_time", ">=", min(starts))]
+        budget = SLICE_SPAN * len(wanted)
+        found: list[Run] = []
+        cursor: bytes | None = None
+        while budget > 0:
+            page = await self._store.select(tables.runs, {"build_id": build_id}, bounds=bounds, cursor=cursor,
+                                            limit=min(BUILD_NUMBER_PAGE, budget))
+            found += [_run(row) for row in page.rows if row["id"] in wanted]
+            budget -= len(page.rows)
+            cursor = page.cursor
+            if cursor is None:
+                return found  # the whole slice was read: wanted runs not in it have no row
+        missed = [locator for run_id, locator in wanted.items() if run_id not in {run.id for run in found}]
+        rows = await bounded_gather((self._store.get(tables.runs, {k: locator[k] for k in ("build_id", "start_time",
+                                                                                           "id")})
+                                     for locator in missed), self._concurrency)
+        return found + [_run(row) for row in rows if row]
+
     async def ignored(self, run_ids: set[UUID]) -> set[UUID]:
-        """Runs fetched concurrently; unknown ids are not ignored."""
-        runs = await bounded_gather((self.get(i) for i in run_ids), self._concurrency)
-        return {r.id for r in runs if r is not None and r.investigation_status is InvestigationStatus.IGNORED}
+        """Runs read together (``get_many``); unknown ids are not ignored."""
+        runs = await self.get_many(run_ids)
+        return {i for i, r in runs.items() if r.investigation_status is InvestigationStatus.IGNORED}
 
 
 class StoreSummaryRepository:

@@ -175,6 +175,17 @@ result_table_runs = table("result_table_runs", {
 }, partition_key=["test_id", "table_name"], clustering=[("sut_timestamp", Order.DESC), ("run_id", Order.ASC)],
     comment="runs of a results table at their latest SUT time, newest first")
 
+# The same cells again, ordered as a graph reads them: a table's newest runs are one partition slice
+# instead of a read per run. A run's cells sit at the run's latest SUT time (``run_sut``, as in
+# result_table_runs) and are moved when it changes; the row with empty column and row names marks
+# the run's copy as complete (column names are never empty). Runs without it are read from result_cells.
+result_cells_by_time = table("result_cells_by_time", {
+    "test_id": T.UUID, "table_name": T.TEXT, "run_sut": T.DOUBLE, "run_id": T.UUID, "column_name": T.TEXT,
+    "row_name": T.TEXT, "sut_timestamp": T.DOUBLE, "value": T.DOUBLE, "value_text": T.TEXT, "status": T.TEXT,
+}, partition_key=["test_id", "table_name"], clustering=[("run_sut", Order.DESC), ("run_id", Order.ASC),
+                                                        ("column_name", Order.ASC), ("row_name", Order.ASC)],
+    comment="cells of a results table by their run's latest SUT time, newest first; a copy of result_cells")
+
 result_best = table("result_best", {
     "test_id": T.UUID, "table_name": T.TEXT, "key": T.TEXT, "result_date": T.TIMESTAMP, "value": T.DOUBLE,
     "run_id": T.UUID,

@@ -6,6 +6,7 @@ The scylla keyspace is shared by the session, so every test works under its own 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 import pytest
@@ -41,8 +42,8 @@ class RunsById:
         self.runs[run.id] = run
         return run.id
 
-    async def get(self, run_id: uuid.UUID) -> Run | None:
-        return self.runs.get(run_id)
+    async def get_many(self, run_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Run]:
+        return {r: self.runs[r] for r in run_ids if r in self.runs}
 
     async def ignored(self, run_ids: set[uuid.UUID]) -> set[uuid.UUID]:
         return {r for r in run_ids if r in self.runs

@@ -23,9 +23,10 @@ from domain.results.entities import (
     ValidationRule,
 )
 from domain.results.service import ResultsService
-from infrastructure.storage import tables
+from infrastructure.storage import results_repository, tables
 from infrastructure.storage.results_repository import StoreResultsRepository
 from infrastructure.storage.store import TableStore
+from tests.integration.counting_store import ReadCountingStore
 from tests.unit.fakes import FakeClock, FakeIgnoredRuns
 
 SUT = 1_767_225_600.123456  # sub-millisecond digits, as SCT derives them from a revision id
@@ -139,7 +140,8 @@ async def test_resubmission_is_idempotent(results: ResultsService, engine: Table
     async def state() -> list[object]:
         partition = {"test_id": test_id, "table_name": "perf"}
         return [(await engine.select(t, partition)).rows for t in (tables.result_cells, tables.result_best,
-                                                                   tables.result_table_runs)] + [
+                                                                   tables.result_table_runs,
+                                                                   tables.result_cells_by_time)] + [
             (await engine.select(tables.result_run_tables, {"test_id": test_id, "run_id": run})).rows,
             (await engine.select(tables.result_tables, {"test_id": test_id})).rows]
 
@@ -149,7 +151,7 @@ async def test_resubmission_is_idempotent(results: ResultsService, engine: Table
     again = await results.submit(test_id=test_id, run_id=run, submission=submission)
     assert await state() == before
     assert (first.new_best_results, again.new_best_results) == (2, 0)
-    assert len(before[0]) == 3
+    assert len(before[0]) == 3 and len(before[3]) == 4  # the copy: the cells and the row marking it complete
 
 
 async def test_a_new_sut_time_restamps_the_resubmitted_cells_and_moves_the_run(
@@ -190,6 +192,69 @@ async def test_history_reads_the_newest_runs_in_the_window(results: ResultsServi
         [SUT + 86_400, SUT + 2 * 86_400], abs=1e-6)
     assert [b.run_id for b in history.best_results if b.key == "throughput:r"] == [runs[0], runs[1], runs[2],
                                                                                    runs[4]]
+
+
+async def test_history_reads_the_sut_ordered_copy_and_each_run_without_a_complete_one(
+        results: ResultsService, engine: TableStore, clock: FakeClock, test_id: uuid.UUID,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = [uuid.uuid4() for _ in range(6)]
+    for day, run in enumerate(runs):
+        await results.submit(test_id=test_id, run_id=run,
+                             submission=table(numbers("r", 10 + day, 1.0), sut=SUT + day * 86_400))
+        clock.advance(minutes=1)
+    await results.submit(test_id=test_id, run_id=runs[2], submission=table(numbers("s", 7, 2.0), sut=SUT + 2 * 86_400))
+    await results.submit(test_id=test_id, run_id=runs[4], submission=table(numbers("s", 8, 3.0), sut=SUT + 9 * 86_400))
+    partition = {"test_id": test_id, "table_name": "perf"}
+    copy = (await engine.select(tables.result_cells_by_time, partition)).rows
+    assert {r["run_sut"] for r in copy if r["run_id"] == runs[4]} == {SUT + 9 * 86_400}  # moved, nothing left behind
+    assert [r["run_id"] for r in copy if r["column_name"] == ""] == [runs[4], runs[5], runs[3], runs[2], runs[1],
+                                                                     runs[0]]
+    counter = ReadCountingStore(engine)
+    repository = StoreResultsRepository(counter, concurrency=2)
+    day = 86_400
+    asks = [(None, None, 10, 1000), (None, None, 3, 1000), (None, None, 10, 7), (None, None, 10, 12),
+            (SUT + day, SUT + 3 * day, 10, 1000), (SUT + 2.5 * day, None, 10, 1000), (None, SUT + day / 2, 10, 1000)]
+
+    async def histories() -> list[list[tuple[object, ...]]]:
+        return [[(c.run_id, c.column, c.row, c.value, c.value_text, c.status, c.sut_timestamp) for c in
+                 await repository.history_cells(
+                     test_id, "perf", since=since and datetime.fromtimestamp(since, UTC),
+                     until=until and datetime.fromtimestamp(until, UTC), max_runs=runs_, max_cells=cells_)]
+                for since, until, runs_, cells_ in asks]
+
+    copied = await histories()
+    assert counter.reads == {("select", "result_table_runs"): len(asks), ("select", "result_cells_by_time"): len(asks)}
+    assert [len(h) for h in copied] == [24, 12, 7, 12, 12, 12, 3]
+    assert [row[0] for row in copied[0][::3]] == [runs[4], runs[4], runs[5], runs[3], runs[2], runs[2], runs[1],
+                                                 runs[0]]
+    assert {(row[2], row[3]) for row in copied[0] if row[0] == runs[4] and row[1] == "throughput"} == {
+        ("r", 14), ("s", 8)}
+    # Paged in small pages, the copy is read only as far as the cap reaches.
+    monkeypatch.setattr(results_repository, "HISTORY_PAGE", 7)
+    counter.reads.clear()
+    assert await histories() == copied
+    # 30 rows (24 cells, 6 marks); 15 rows between the 3 newest runs; up to the cap of 7, of 12; 15; 15; 4.
+    assert counter.reads["select", "result_cells_by_time"] == 5 + 3 + 2 + 3 + 3 + 3 + 1
+
+    # Runs whose copy is not marked complete (a submission cut short) are read from their own slices.
+    for run in (runs[1], runs[4]):
+        sut = next(r["run_sut"] for r in copy if r["run_id"] == run)
+        await engine.delete(tables.result_cells_by_time, {**partition, "run_sut": sut, "run_id": run,
+                                                          "column_name": "", "row_name": ""})
+    counter.reads.clear()
+    assert await histories() == copied
+    # Only the unmarked runs the answer reaches (slices go two at a time here, up to the cap).
+    assert counter.reads["select", "result_cells"] == 2 + 1 + 1 + 1 + 1 + 1 + 0
+    # Cells written before the copy existed: every run is read from its slice, with the same answer.
+    await engine.delete(tables.result_cells_by_time, partition)
+    assert await histories() == copied
+    # A run submitting again is copied whole, its earlier cells included.
+    await results.submit(test_id=test_id, run_id=runs[0], submission=table(numbers("r", 10, 1.0), sut=SUT))
+    assert {(r["run_id"], r["row_name"]) for r in (await engine.select(tables.result_cells_by_time, partition)).rows
+            if r["column_name"] == "throughput"} == {(runs[0], "r")}
+    counter.reads.clear()
+    assert await histories() == copied
+    assert counter.reads["select", "result_cells"] == 5 + 3 + 2 + 4 + 3 + 3 + 0
 
 
 async def test_many_cells_in_one_submission(results: ResultsService, test_id: uuid.UUID) -> None:

@@ -20,6 +20,7 @@ from infrastructure.storage.run_data_repository import (
 )
 from infrastructure.storage.run_repository import StoreRunRepository, StoreSummaryRepository
 from infrastructure.storage.store import TableStore
+from tests.integration.counting_store import ReadCountingStore
 
 T0 = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -76,6 +77,25 @@ async def test_latest_runs_newest_first_and_ignored(engine: TableStore, build_id
     await repo.update(runs[1], {"investigation_status": InvestigationStatus.IGNORED})
     assert [r.id for r in await repo.latest_for_build(build_id, 3)] == [runs[4].id, runs[3].id, runs[2].id]
     assert await repo.ignored({r.id for r in runs} | {uuid.uuid4()}) == {runs[1].id}
+
+
+async def test_get_many_reads_job_slices_and_each_run_past_a_slice_span(engine: TableStore) -> None:
+    dense, sparse = f"rel/group/dense-{uuid.uuid4().hex[:8]}", f"rel/group/sparse-{uuid.uuid4().hex[:8]}"
+    writer = StoreRunRepository(engine, 8)
+    dense_runs = [make_run(dense, T0 + timedelta(hours=i), product_version=f"2025.1.{i}") for i in range(12)]
+    sparse_runs = [make_run(sparse, T0 + timedelta(minutes=i)) for i in range(30)]
+    for run in dense_runs + sparse_runs:
+        await writer.claim(run)
+    await writer.update(dense_runs[3], {"investigation_status": InvestigationStatus.IGNORED})
+    wanted = [*dense_runs[1:11], sparse_runs[0], sparse_runs[-1]]
+    counter = ReadCountingStore(engine)
+    found = await StoreRunRepository(counter, 8).get_many([r.id for r in wanted] + [uuid.uuid4()])
+    assert found == {r.id: await writer.get(r.id) for r in wanted}
+    assert found[dense_runs[3].id].investigation_status is InvestigationStatus.IGNORED
+    # The dense job is one slice; the sparse one spans 30 runs for 2 wanted, so its slice stops at
+    # 8 rows (the newest wanted run is among them) and the oldest is read on its own.
+    assert (counter.reads["select", "runs"], counter.reads["get", "runs"]) == (2, 1)
+    assert await StoreRunRepository(engine, 8).get_many([]) == {}
 
 
 async def test_summaries_by_release(engine: TableStore) -> None:
