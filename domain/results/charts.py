@@ -84,13 +84,7 @@ def _rule_date(rule: RuleEntry) -> datetime:
 
 def _limit(rule: RuleEntry, best: BestResult | None, *, higher_is_better: bool) -> float | None:
     """The strictest limit a value had to beat under ``rule`` and ``best`` (as submission judges cells)."""
-    limits = [] if rule.fixed_limit is None else [rule.fixed_limit]
-    if best is not None:
-        sign = 1 if higher_is_better else -1
-        if rule.best_pct is not None:
-            limits.append(best.value * (1 - sign * rule.best_pct / 100))
-        if rule.best_abs is not None:
-            limits.append(best.value - sign * rule.best_abs)
+    limits = rule.limits(best.value if best else None, higher_is_better=higher_is_better)
     if not limits:
         return None
     return max(limits) if higher_is_better else min(limits)

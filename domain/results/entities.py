@@ -66,6 +66,21 @@ class RuleEntry(msgspec.Struct, kw_only=True, frozen=True):
         return cls(valid_from=valid_from, best_pct=rule.best_pct, best_abs=rule.best_abs,
                    fixed_limit=rule.fixed_limit)
 
+    def limits(self, best_value: float | None, *, higher_is_better: bool) -> list[float]:
+        """Every limit a value must strictly beat: the fixed one, and best ∓ pct% / best ∓ abs.
+
+        Submission judges cells against all of them and charts draw the strictest, so both read
+        them from here.
+        """
+        found = [] if self.fixed_limit is None else [self.fixed_limit]
+        if best_value is not None:
+            sign = 1 if higher_is_better else -1
+            if self.best_pct is not None:
+                found.append(best_value * (1 - sign * self.best_pct / 100))
+            if self.best_abs is not None:
+                found.append(best_value - sign * self.best_abs)
+        return found
+
     @property
     def rule(self) -> ValidationRule:
         """The limits without the date, for comparing with a submitted rule."""

@@ -151,13 +151,7 @@ def _judged(cell: Cell, column: ColumnMeta, rule: RuleEntry | None, best: BestRe
     higher_is_better = column.higher_is_better
     if cell.status is not CellStatus.UNSET or rule is None or higher_is_better is None or cell.value is None:
         return cell.status
-    limits = [] if rule.fixed_limit is None else [rule.fixed_limit]
-    if best is not None:
-        sign = 1 if higher_is_better else -1
-        if rule.best_pct is not None:
-            limits.append(best.value * (1 - sign * rule.best_pct / 100))
-        if rule.best_abs is not None:
-            limits.append(best.value - sign * rule.best_abs)
+    limits = rule.limits(best.value if best else None, higher_is_better=higher_is_better)
     passed = all(_better(cell.value, limit, higher_is_better=higher_is_better) for limit in limits)
     return CellStatus.PASS if passed else CellStatus.ERROR
 
