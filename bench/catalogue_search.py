@@ -18,24 +18,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_store
 from domain.catalogue.entities import Group, Release, Test
 from domain.catalogue.search import CatalogueSearch
 from domain.concurrency import bounded_gather
-from infrastructure.composition import open_store
-from infrastructure.settings import load_settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
 from infrastructure.storage.catalogue_snapshot import CachedCatalogueSnapshots
-from infrastructure.storage.migrations import MIGRATIONS
 from infrastructure.storage.run_repository import StoreRunRepository
 
 QUERIES = ("longevity", "release:rel-3 group:grp-07 test-05", "type:group grp-1", "no-such-name", "")
@@ -59,45 +55,34 @@ async def fill(repo: StoreCatalogueRepository, releases: int, groups: int, tests
 
 
 async def measure(engine: str, args: argparse.Namespace) -> None:
-    keyspace = f"bench_{uuid.uuid4().hex[:10]}"
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings({"ARGUS_STORAGE_ENGINE": engine, "ARGUS_STORAGE_DATA_DIR": data_dir,
-                                  "ARGUS_STORAGE_SCYLLA_KEYSPACE": keyspace,
-                                  "ARGUS_STORAGE_SCYLLA_HOSTS": os.environ.get("SCYLLA_HOSTS", "127.0.0.1")})
-        store = await open_store(settings)
-        try:
-            await store.migrate(MIGRATIONS)
-            repo = StoreCatalogueRepository(store)
-            total = await fill(repo, args.releases, args.groups, args.tests)
-            snapshots = CachedCatalogueSnapshots(store, repo, settings.storage.max_concurrency)
-            search = CatalogueSearch(snapshots, StoreRunRepository(store, settings.storage.max_concurrency))
+    async with scratch_store(engine) as (settings, store):
+        repo = StoreCatalogueRepository(store)
+        total = await fill(repo, args.releases, args.groups, args.tests)
+        snapshots = CachedCatalogueSnapshots(store, repo, settings.storage.max_concurrency)
+        search = CatalogueSearch(snapshots, StoreRunRepository(store, settings.storage.max_concurrency))
 
-            started = time.perf_counter()
-            first = await search.search(QUERIES[0])
-            cold = time.perf_counter() - started
-            warm = []
-            for _ in range(args.repeat):
-                for query in QUERIES:
-                    started = time.perf_counter()
-                    await search.search(query)
-                    warm.append(time.perf_counter() - started)
-            release = (await repo.list_releases())[0]
-            await repo.save_release(release)  # any write bumps the version
-            started = time.perf_counter()
-            await search.search(QUERIES[1])
-            after_write = time.perf_counter() - started
-            print(f"{engine}: {total} tests, {args.releases} releases x {args.groups} groups; "
-                  f"first query {first.total} hits")
-            print(f"  cold search (snapshot build): {cold * 1000:.1f} ms")
-            print(f"  warm search: p50 {statistics.median(warm) * 1000:.2f} ms, max {max(warm) * 1000:.2f} ms "
-                  f"over {len(warm)} searches")
-            print(f"  search after a catalogue write (rebuild): {after_write * 1000:.1f} ms")
-            print(f"  ratio cold / warm p50 = {cold / statistics.median(warm):.0f}; "
-                  f"snapshot rebuilds: {snapshots.rebuilds}")
-        finally:
-            if engine == "scylla":
-                await store.inner._ddl(f"DROP KEYSPACE IF EXISTS {keyspace}")  # type: ignore[attr-defined]
-            await store.close()
+        started = time.perf_counter()
+        first = await search.search(QUERIES[0])
+        cold = time.perf_counter() - started
+        warm = []
+        for _ in range(args.repeat):
+            for query in QUERIES:
+                started = time.perf_counter()
+                await search.search(query)
+                warm.append(time.perf_counter() - started)
+        release = (await repo.list_releases())[0]
+        await repo.save_release(release)  # any write bumps the version
+        started = time.perf_counter()
+        await search.search(QUERIES[1])
+        after_write = time.perf_counter() - started
+        print(f"{engine}: {total} tests, {args.releases} releases x {args.groups} groups; "
+              f"first query {first.total} hits")
+        print(f"  cold search (snapshot build): {cold * 1000:.1f} ms")
+        print(f"  warm search: p50 {statistics.median(warm) * 1000:.2f} ms, max {max(warm) * 1000:.2f} ms "
+              f"over {len(warm)} searches")
+        print(f"  search after a catalogue write (rebuild): {after_write * 1000:.1f} ms")
+        print(f"  ratio cold / warm p50 = {cold / statistics.median(warm):.0f}; "
+              f"snapshot rebuilds: {snapshots.rebuilds}")
 
 
 def main() -> None:

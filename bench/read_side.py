@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
+import shutil
 import statistics
 import sys
 import tempfile
@@ -40,9 +39,9 @@ from litestar.testing import AsyncTestClient  # noqa: E402
 
 from app.factory import create_app  # noqa: E402
 from bench.dataset import Dataset, DatasetShape, DatasetTarget, add_history, create_catalogue, release_tests  # noqa: E402
+from bench.scratch import bench_settings, drop_keyspace, new_keyspace, storage_statements  # noqa: E402
 from domain.catalogue.entities import Release  # noqa: E402
 from domain.users.entities import Role  # noqa: E402
-from infrastructure.observability import metrics  # noqa: E402
 from infrastructure.settings import load_settings  # noqa: E402
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository  # noqa: E402
 
@@ -57,35 +56,6 @@ class Samples:
 
     times: list[float] = field(default_factory=list)
     statements: list[float] = field(default_factory=list)
-
-
-def storage_statements() -> float:
-    """Statements executed so far by this process, from the storage histogram's counts."""
-    return sum(sample.value for family in metrics.storage_operation_seconds.collect()
-               for sample in family.samples if sample.name.endswith("_count"))
-
-
-def _settings(engine: str, data_dir: str, keyspace: str) -> dict[str, str]:
-    overrides = {"ARGUS_STORAGE_DATA_DIR": data_dir, "ARGUS_LOG_LEVEL": "WARNING", "ARGUS_LOG_FORMAT": "json",
-                 "ARGUS_AUTH_ARGON2_TIME_COST": "1", "ARGUS_AUTH_ARGON2_MEMORY_KIB": "8192"}
-    if engine == "scylla":
-        overrides.update(ARGUS_STORAGE_ENGINE="scylla", ARGUS_STORAGE_SCYLLA_KEYSPACE=keyspace,
-                         ARGUS_STORAGE_SCYLLA_HOSTS=os.environ.get("SCYLLA_HOSTS", "127.0.0.1"))
-        port = os.environ.get("SCYLLA_PORT") or os.environ.get("CASSANDRA_PORT")
-        if port:
-            overrides["ARGUS_STORAGE_SCYLLA_PORT"] = port
-    return overrides
-
-
-def _drop_keyspace(keyspace: str) -> None:
-    from cassandra.cluster import Cluster
-
-    port = int(os.environ.get("SCYLLA_PORT") or os.environ.get("CASSANDRA_PORT") or 9042)
-    cluster = Cluster(os.environ.get("SCYLLA_HOSTS", "127.0.0.1").split(","), port=port)
-    try:
-        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=120)
-    finally:
-        cluster.shutdown()
 
 
 async def _fill(client: AsyncTestClient, args: argparse.Namespace) -> tuple[Dataset, Release, Release]:
@@ -108,8 +78,8 @@ async def _fill(client: AsyncTestClient, args: argparse.Namespace) -> tuple[Data
 
 async def _measure(engine: str, args: argparse.Namespace) -> dict[str, dict[int, Samples]]:
     data_dir = tempfile.mkdtemp(prefix="argus-read-bench-")
-    keyspace = f"bench_{secrets.token_hex(6)}"
-    settings = load_settings(_settings(engine, data_dir, keyspace))
+    keyspace = new_keyspace()
+    settings = load_settings(bench_settings(engine, data_dir, keyspace))
     results: dict[str, dict[int, Samples]] = {op: {args.small: Samples(), args.large: Samples()}
                                               for op in OPERATIONS}
     try:
@@ -151,8 +121,9 @@ async def _measure(engine: str, args: argparse.Namespace) -> dict[str, dict[int,
                                     lambda t, s, samples=samples: (samples.times.append(t),
                                                                    samples.statements.append(s)))
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
         if engine == "scylla":
-            await asyncio.to_thread(_drop_keyspace, keyspace)
+            await asyncio.to_thread(drop_keyspace, keyspace)
     return results
 
 

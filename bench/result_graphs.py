@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,18 +35,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_store, storage_statements
 from domain.catalogue.service import CatalogueService
 from domain.results.entities import Cell, ColumnMeta, ResultSubmission, ResultType, ValidationRule
 from domain.results.graphs import GRAPH_MAX_RUNS, ResultGraphsService
 from domain.results.service import MAX_HISTORY_CELLS, ResultsService
 from domain.runs.entities import Run
 from domain.runs.plugins import PluginName
-from infrastructure.composition import open_store
-from infrastructure.observability import metrics
-from infrastructure.settings import load_settings
 from infrastructure.storage.catalogue_repository import StoreCatalogueRepository
 from infrastructure.storage.graph_view_repository import StoreGraphViewRepository
-from infrastructure.storage.migrations import MIGRATIONS
 from infrastructure.storage.results_repository import StoreResultsRepository
 from infrastructure.storage.run_repository import StoreRunRepository
 
@@ -67,72 +62,54 @@ class SteppingClock:
         return self.moment
 
 
-def statements(engine: str) -> float:
-    """Storage statements of ``engine`` so far, from the histogram ``InstrumentedStore`` records."""
-    return sum(sample.value for family in metrics.storage_operation_seconds.collect() for sample in family.samples
-               if sample.name.endswith("_count") and sample.labels.get("engine") == engine)
-
-
 async def median_ms(call: Callable[[], Awaitable[Any]], repeat: int, engine: str) -> tuple[float, float]:
     """The median time of ``call`` in ms and the storage statements it issued per call."""
     times = []
-    before = statements(engine)
+    before = storage_statements(engine)
     for _ in range(repeat):
         started = time.perf_counter()
         await call()
         times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000, (statements(engine) - before) / repeat
+    return statistics.median(times) * 1000, (storage_statements(engine) - before) / repeat
 
 
 async def measure(engine: str, args: argparse.Namespace) -> None:
-    keyspace = f"bench_{uuid.uuid4().hex[:10]}"
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings({"ARGUS_STORAGE_ENGINE": engine, "ARGUS_STORAGE_DATA_DIR": data_dir,
-                                  "ARGUS_STORAGE_SCYLLA_KEYSPACE": keyspace,
-                                  "ARGUS_STORAGE_SCYLLA_HOSTS": os.environ.get("SCYLLA_HOSTS", "127.0.0.1")})
-        store = await open_store(settings)
-        try:
-            await store.migrate(MIGRATIONS)
-            concurrency = settings.storage.max_concurrency
-            catalogue = CatalogueService(StoreCatalogueRepository(store))
-            release = await catalogue.create_release("bench")
-            group = await catalogue.create_group(release.id, "perf")
-            test = await catalogue.create_test(group.id, "graphs", build_system_id="bench/perf/graphs")
-            run_repository = StoreRunRepository(store, concurrency)
-            results_repository = StoreResultsRepository(store, concurrency)
-            results = ResultsService(results_repository, run_repository, SteppingClock())
-            columns = [ColumnMeta(name=f"c{c}", unit="ms", type=ResultType.FLOAT, higher_is_better=c % 2 == 0)
-                       for c in range(args.columns)]
-            for n in range(args.runs):
-                run = Run(id=uuid.uuid4(), build_id="bench/perf/graphs", start_time=datetime.now(UTC),
-                          plugin_name=PluginName.GENERIC, test_id=test.id, product_version=f"2025.{n % 3}.{n}")
-                await run_repository.claim(run)
-                await results.submit(test_id=test.id, run_id=run.id, submission=ResultSubmission(
-                    name="load", columns_meta=columns, validation_rules={"c0": ValidationRule(best_pct=5)},
-                    sut_timestamp=JAN_1 + n * DAY / 4,
-                    cells=[Cell(column=c.name, row=f"r{r}", value=100 + (n * 7 + r) % 13)
-                           for c in columns for r in range(args.rows)]))
-            graphs = ResultGraphsService(catalogue, results_repository, StoreGraphViewRepository(store),
-                                         run_repository, SteppingClock(), concurrency)
-            (cells, cells_n), (history, history_n), (charts, charts_n) = [await median_ms(call, args.repeat, engine)
-                                                                          for call in (
-                lambda: results_repository.history_cells(test.id, "load", since=None, until=None,
-                                                         max_runs=GRAPH_MAX_RUNS, max_cells=MAX_HISTORY_CELLS),
-                lambda: results.history(test.id),
-                lambda: graphs.test_graphs(test.id))]
-            answer = await graphs.test_graphs(test.id)
-            points = sum(len(d["data"]) for g in answer.graphs for d in g["data"]["datasets"])
-            print(f"{engine}: {args.runs} runs x {args.columns} columns x {args.rows} rows; "
-                  f"{len(answer.graphs)} charts, {points} points and line vertices")
-            print(f"  cells only: p50 {cells:.1f} ms, {cells_n:.0f} statements; history (cells, bests, ignored runs): "
-                  f"p50 {history:.1f} ms, {history_n:.0f} statements; test-results (charts): p50 {charts:.1f} ms, "
-                  f"{charts_n:.0f} statements")
-            print(f"  ratio charts / history = {charts / history:.2f}; cells / charts = {cells / charts:.2f}")
-        finally:
-            if engine == "scylla":
-                engine_store = getattr(store, "inner", store)  # under the metrics wrapper
-                await engine_store._ddl(f"DROP KEYSPACE IF EXISTS {keyspace}")
-            await store.close()
+    async with scratch_store(engine) as (settings, store):
+        concurrency = settings.storage.max_concurrency
+        catalogue = CatalogueService(StoreCatalogueRepository(store))
+        release = await catalogue.create_release("bench")
+        group = await catalogue.create_group(release.id, "perf")
+        test = await catalogue.create_test(group.id, "graphs", build_system_id="bench/perf/graphs")
+        run_repository = StoreRunRepository(store, concurrency)
+        results_repository = StoreResultsRepository(store, concurrency)
+        results = ResultsService(results_repository, run_repository, SteppingClock())
+        columns = [ColumnMeta(name=f"c{c}", unit="ms", type=ResultType.FLOAT, higher_is_better=c % 2 == 0)
+                   for c in range(args.columns)]
+        for n in range(args.runs):
+            run = Run(id=uuid.uuid4(), build_id="bench/perf/graphs", start_time=datetime.now(UTC),
+                      plugin_name=PluginName.GENERIC, test_id=test.id, product_version=f"2025.{n % 3}.{n}")
+            await run_repository.claim(run)
+            await results.submit(test_id=test.id, run_id=run.id, submission=ResultSubmission(
+                name="load", columns_meta=columns, validation_rules={"c0": ValidationRule(best_pct=5)},
+                sut_timestamp=JAN_1 + n * DAY / 4,
+                cells=[Cell(column=c.name, row=f"r{r}", value=100 + (n * 7 + r) % 13)
+                       for c in columns for r in range(args.rows)]))
+        graphs = ResultGraphsService(catalogue, results_repository, StoreGraphViewRepository(store),
+                                     run_repository, SteppingClock(), concurrency)
+        (cells, cells_n), (history, history_n), (charts, charts_n) = [await median_ms(call, args.repeat, engine)
+                                                                      for call in (
+            lambda: results_repository.history_cells(test.id, "load", since=None, until=None,
+                                                     max_runs=GRAPH_MAX_RUNS, max_cells=MAX_HISTORY_CELLS),
+            lambda: results.history(test.id),
+            lambda: graphs.test_graphs(test.id))]
+        answer = await graphs.test_graphs(test.id)
+        points = sum(len(d["data"]) for g in answer.graphs for d in g["data"]["datasets"])
+        print(f"{engine}: {args.runs} runs x {args.columns} columns x {args.rows} rows; "
+              f"{len(answer.graphs)} charts, {points} points and line vertices")
+        print(f"  cells only: p50 {cells:.1f} ms, {cells_n:.0f} statements; history (cells, bests, ignored runs): "
+              f"p50 {history:.1f} ms, {history_n:.0f} statements; test-results (charts): p50 {charts:.1f} ms, "
+              f"{charts_n:.0f} statements")
+        print(f"  ratio charts / history = {charts / history:.2f}; cells / charts = {cells / charts:.2f}")
 
 
 def main() -> None:
