@@ -17,6 +17,9 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 MAX_USERS_LISTED = 10_000
+# Unrevoked tokens per account: keeps the account's token list (read whole, bounded) complete, and
+# stops a loop calling ``GET /api/v1/user/token`` from piling up live credentials.
+MAX_ACTIVE_TOKENS = 100
 # Recording every use would turn each CI call into a write; once a minute is precise enough.
 LAST_USE_RESOLUTION = timedelta(minutes=1)
 
@@ -93,6 +96,9 @@ class UserService:
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("Token name must be 1-100 characters", name)
+        if sum(not t.revoked for t in await self._tokens.for_user(user.id)) >= MAX_ACTIVE_TOKENS:
+            raise InvalidInput(f"An account may hold at most {MAX_ACTIVE_TOKENS} unrevoked API tokens; "
+                               "revoke unused ones first", str(user.id))
         secret = secrets.token_urlsafe(32)
         token = ApiToken(id=uuid4(), user_id=user.id, name=name, token_hash=hash_token(secret),
                          created_at=self._clock.now())

@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
 from domain.users.entities import Role
-from domain.users.service import UserService, hash_token
+from domain.users.service import MAX_ACTIVE_TOKENS, UserService, hash_token
 from tests.unit.fakes import FakeClock, FakePasswordHasher, FakeTokenRepository, FakeUserRepository
 
 
@@ -58,6 +58,18 @@ async def test_token_authenticates_its_owner_and_is_stored_hashed(users: UserSer
     assert (await users.authenticate_token(secret)).id == user.id
     assert [t.name for t in await users.list_tokens(user.id)] == ["jenkins"]
     assert token.token_hash == hash_token(secret)
+
+
+async def test_unrevoked_tokens_are_capped_and_revoking_one_frees_a_slot(users: UserService,
+                                                                         tokens: FakeTokenRepository) -> None:
+    user = await users.create_user("cli-looper")
+    issued = [await users.issue_token(user.id, "cli") for _ in range(MAX_ACTIVE_TOKENS)]
+    with pytest.raises(InvalidInput, match="at most 100 unrevoked"):
+        await users.issue_token(user.id, "cli")
+    assert len(tokens.tokens) == MAX_ACTIVE_TOKENS  # the refused call stored nothing
+    await users.revoke_token(user.id, issued[0][0].id)
+    await users.issue_token(user.id, "cli")
+    assert sum(not t.revoked for t in await users.list_tokens(user.id)) == MAX_ACTIVE_TOKENS
 
 
 async def test_bad_and_revoked_tokens_are_refused(users: UserService) -> None:
