@@ -1,9 +1,10 @@
 """Who may call what: every route of the app's own route table, called by every kind of caller.
 
 The routes come from ``app.routes``, so a route added later is checked without editing this file,
-and a route that declares no access rule fails here. Callers authenticate with API tokens (no
-CSRF applies to them); a route is "allowed" for a caller when the answer is not an authentication
-or authorization refusal — the request itself may still fail on its made-up ids or empty body.
+and a route that declares no access rule fails here. Role callers authenticate with API tokens (no
+CSRF applies to them), and one more caller is a browser logged in with a password (session cookie
+plus CSRF token); a route is "allowed" for a caller when the answer is not an authentication or
+authorization refusal — the request itself may still fail on its made-up ids or empty body.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ REFUSALS = {"NotAuthenticated", "PermissionDenied", "NotAuthorizedException", "P
 PLACEHOLDER = re.compile(r"\{(\w+):(\w+)\}")
 SAMPLE = {"uuid": lambda: str(uuid4()), "str": lambda: "x", "int": lambda: "1", "float": lambda: "1.5",
           "path": lambda: "some/build"}
-CALLERS = ("anonymous", "bad-token", "user", "manager", "service", "admin")
+# "browser" is a user logged in with a password: session cookie plus the session's CSRF token.
+CALLERS = ("anonymous", "bad-token", "user", "manager", "service", "admin", "browser")
 # The roles each access rule admits; anonymous and bad tokens are admitted by ``public`` only.
-ADMITTED = {"public": set(CALLERS), "login": {"user", "manager", "service", "admin"}, "admin": {"admin"}}
+ADMITTED = {"public": set(CALLERS), "login": {"user", "manager", "service", "admin", "browser"}, "admin": {"admin"}}
+# Calling these as the browser would end its session for the rest of the matrix.
+SESSION_ENDING = {"/auth/logout"}
+PASSWORD = "matrix-password-1"
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,25 @@ async def caller_headers(matrix_client: AsyncTestClient) -> dict[str, dict[str, 
         account = await users.create_user(f"matrix-{name}", roles=[role])
         _, secret = await users.issue_token(account.id, "matrix")
         headers[name] = {"Authorization": f"token {secret}"}
+    headers["browser"] = await _browser_session(matrix_client)
     return headers
+
+
+async def _browser_session(client: AsyncTestClient) -> dict[str, str]:
+    """Log in through the login form; the cookie travels in explicit headers so other callers stay anonymous."""
+    await client.app.state.services.users.create_user("matrix-browser", password=PASSWORD)
+    form = await client.get("/auth/login")
+    login_csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert login_csrf, form.text
+    answer = await client.post("/auth/login", data={"username": "matrix-browser", "password": PASSWORD,
+                                                    "csrf_token": login_csrf.group(1)}, follow_redirects=False)
+    session = re.search(r"argus_session=([^;]+)", answer.headers.get("set-cookie", ""))
+    assert answer.status_code == 303 and session, answer.text
+    client.cookies.clear()
+    cookie = {"Cookie": f"argus_session={session.group(1)}"}
+    me = (await client.get("/api/v1/user/me", headers=cookie)).json()["response"]
+    assert me["username"] == "matrix-browser"
+    return {**cookie, "X-CSRF-Token": me["csrf_token"]}
 
 
 def refused(endpoint: Endpoint, status: int, body: object) -> bool:
@@ -102,6 +125,8 @@ async def test_each_caller_gets_the_intended_answer_on_every_route(
     listed = endpoints(matrix_client.app)
     for endpoint in listed:
         for caller in CALLERS:
+            if caller == "browser" and endpoint.path in SESSION_ENDING:
+                continue
             response = await matrix_client.request(
                 endpoint.method, endpoint.url(), headers=caller_headers[caller],
                 json={} if endpoint.method in ("POST", "PUT", "PATCH") else None, follow_redirects=False)
