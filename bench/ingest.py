@@ -53,7 +53,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
@@ -702,28 +702,63 @@ async def connect_cql(args: argparse.Namespace, keyspace: str, settings: dict[st
     return raw_cql, f"{raw_cql.product} at {','.join(hosts)}:{port}, keyspace {keyspace}"
 
 
-async def run_engine(engine: str, args: argparse.Namespace) -> EngineReport:
-    tag = uuid.uuid4().hex[:10]
-    data_dir = Path(tempfile.mkdtemp(prefix=f"argus-bench-{engine}-"))
-    settings = {"ARGUS_STORAGE_ENGINE": engine}
+@dataclass
+class Workspace:
+    """One engine run's scratch space: data directory, keyspace, raw driver session and server."""
+
+    engine: str
+    tag: str
+    data_dir: Path
+    keyspace: str
+    settings: dict[str, str]
+    where: str
     raw_cql: RawCql | None = None
-    keyspace = f"bench_{tag}"
     server: Server | None = None
+
+    def start_server(self) -> tuple[Server, str]:
+        """Start ``argus serve`` on this workspace and provision a token; both are reported."""
+        self.server = Server(server_env(self.data_dir, **self.settings), self.data_dir)
+        t0 = time.perf_counter()
+        self.server.start()
+        token = self.server.create_token()
+        print(f"  argus serve up on {self.server.url} "
+              f"(start + migrations + create-user: {time.perf_counter() - t0:.1f} s)")
+        return self.server, token
+
+
+@contextlib.asynccontextmanager
+async def workspace(engine: str, args: argparse.Namespace, prefix: str) -> AsyncIterator[Workspace]:
+    """A workspace for one engine, torn down whatever happens (server stopped, keyspace dropped)."""
+    tag = uuid.uuid4().hex[:10]
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}{engine}-"))
+    space = Workspace(engine, tag, data_dir, f"bench_{tag}", {"ARGUS_STORAGE_ENGINE": engine},
+                      f"SQLite WAL in {data_dir}")
     try:
         if engine == "scylla":
-            raw_cql, where = await connect_cql(args, keyspace, settings)
+            space.raw_cql, space.where = await connect_cql(args, space.keyspace, space.settings)
+        yield space
+    finally:
+        if space.server is not None:
+            space.server.stop()
+        if space.raw_cql is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(space.raw_cql.drop_keyspace, space.keyspace)
+            await asyncio.to_thread(space.raw_cql.close)
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
         else:
-            where = f"SQLite WAL in {data_dir}"
-        print(f"\n== {engine}: {where}; runs={args.runs} clients={args.clients} jobs={args.jobs}", flush=True)
+            print(f"  kept {data_dir}" + (f" (keyspace {space.keyspace} dropped)" if engine == "scylla" else ""))
+
+
+async def run_engine(engine: str, args: argparse.Namespace) -> EngineReport:
+    async with workspace(engine, args, "argus-bench-") as space:
+        tag, data_dir, keyspace, raw_cql = space.tag, space.data_dir, space.keyspace, space.raw_cql
+        print(f"\n== {engine}: {space.where}; runs={args.runs} clients={args.clients} jobs={args.jobs}", flush=True)
 
         plans = build_plans(args.runs, args.jobs, tag, data_dir / "replay")
         probe_plans = build_plans(2, 1, f"{tag}-probe", data_dir / "replay", first=args.runs,
                                   build_ids=[f"bench-{tag}-probe/probe/job"])
-        server = Server(server_env(data_dir, **settings), data_dir)
-        t0 = time.perf_counter()
-        server.start()
-        token = server.create_token()
-        print(f"  argus serve up on {server.url} (start + migrations + create-user: {time.perf_counter() - t0:.1f} s)")
+        server, token = space.start_server()
 
         per_call = await probe(server.url, token, probe_plans)
         print("  storage operations per call (sequential probe; first run of a new job / next run of that job):")
@@ -756,17 +791,6 @@ async def run_engine(engine: str, args: argparse.Namespace) -> EngineReport:
         used = [after - before for after, before in zip(cpu_after, cpu, strict=True)]
         return EngineReport(engine, args.runs, args.clients, load, ops, used[0], used[1], used[2] if db_pid else None,
                             used[3], raw, raw_lwt, raw_unbridged, problems)
-    finally:
-        if server is not None:
-            server.stop()
-        if raw_cql is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(raw_cql.drop_keyspace, keyspace)
-            await asyncio.to_thread(raw_cql.close)
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        else:
-            print(f"  kept {data_dir}" + (f" (keyspace {keyspace} dropped)" if engine == "scylla" else ""))
 
 
 def _raw_line(raw: RawResult) -> str:
@@ -1101,29 +1125,16 @@ class EventReport:
 
 
 async def run_events_engine(engine: str, args: argparse.Namespace) -> EventReport:
-    tag = uuid.uuid4().hex[:10]
-    data_dir = Path(tempfile.mkdtemp(prefix=f"argus-bench-events-{engine}-"))
-    settings = {"ARGUS_STORAGE_ENGINE": engine}
-    raw_cql: RawCql | None = None
-    keyspace = f"bench_{tag}"
-    server: Server | None = None
     runs, per_run = args.clients, args.batches * args.batch_size
-    try:
-        if engine == "scylla":
-            raw_cql, where = await connect_cql(args, keyspace, settings)
-        else:
-            where = f"SQLite WAL in {data_dir}"
-        print(f"\n== events, {engine}: {where}; {runs} concurrent SCT runs x {args.batches} batches x "
+    async with workspace(engine, args, "argus-bench-events-") as space:
+        tag, data_dir, keyspace, raw_cql = space.tag, space.data_dir, space.keyspace, space.raw_cql
+        print(f"\n== events, {engine}: {space.where}; {runs} concurrent SCT runs x {args.batches} batches x "
               f"{args.batch_size} events", flush=True)
         plans = build_event_plans(runs, args.batches, args.batch_size, tag, data_dir / "replay")
         sizes = [len(b.body) for p in plans for b in p.batches]
         print(f"  batch body {sum(sizes) / len(sizes) / 1024:.1f} KiB mean "
               f"({sum(sizes) / len(sizes) / args.batch_size:.0f} bytes/event)")
-        server = Server(server_env(data_dir, **settings), data_dir)
-        t0 = time.perf_counter()
-        server.start()
-        token = server.create_token()
-        print(f"  argus serve up on {server.url} (start + migrations + create-user: {time.perf_counter() - t0:.1f} s)")
+        server, token = space.start_server()
         submits = await submit_runs(server.url, token, plans, args.clients)
         if submits.failure_count:
             raise BenchFailure(f"SCT run submit failed: {submits.failures}")
@@ -1153,17 +1164,6 @@ async def run_events_engine(engine: str, args: argparse.Namespace) -> EventRepor
                             result))
         return EventReport(engine, runs, args.batches, args.batch_size, submits, load, ops, cpu_after[0] - cpu[0],
                            cpu_after[1] - cpu[1] if db_pid else None, raw, problems)
-    finally:
-        if server is not None:
-            server.stop()
-        if raw_cql is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(raw_cql.drop_keyspace, keyspace)
-            await asyncio.to_thread(raw_cql.close)
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        else:
-            print(f"  kept {data_dir}" + (f" (keyspace {keyspace} dropped)" if engine == "scylla" else ""))
 
 
 def print_event_report(report: EventReport) -> None:
