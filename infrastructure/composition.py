@@ -143,11 +143,14 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
         catalogue_repository = StoreCatalogueRepository(store)
         catalogue = CatalogueService(catalogue_repository)
         run_repository = StoreRunRepository(store, settings.storage.max_concurrency)
-        summary_repository = StoreSummaryRepository(store)
+        # One facet index per process: summaries write it, the dashboard reads it, and its cache of
+        # values already written is shared.
+        facets = StoreReleaseFacetRepository(store)
+        summary_repository = StoreSummaryRepository(store, facets)
         runs = RunService(run_repository, summary_repository, catalogue, clock,
                           AutoCreate(settings.catalogue.auto_create))
-        results = ResultsService(StoreResultsRepository(store, settings.storage.max_concurrency), run_repository,
-                                 clock)
+        results_repository = StoreResultsRepository(store, settings.storage.max_concurrency)
+        results = ResultsService(results_repository, run_repository, clock)
         sirenada = SirenadaService(runs, StoreSirenadaRepository(store, settings.storage.max_concurrency))
         driver_matrix = DriverMatrixService(runs, StoreDriverCollectionRepository(store), catalogue, clock)
         sct = SCTService(runs, StoreSCTDataRepository(store), clock)
@@ -180,12 +183,9 @@ async def open_services(settings: Settings, *, apply_migrations: bool = True) ->
                        mailer=SMTPMailer(settings.mail),
                        replay=ReplayService(catalogue, S3LogArchiveLister(settings.replay.s3_endpoint,
                                                                           settings.replay.s3_bucket)),
-                       stats=ReleaseStatsService(catalogue_repository, summary_repository,
-                                                 StoreReleaseFacetRepository(store)),
-                       result_graphs=ResultGraphsService(
-                           catalogue, StoreResultsRepository(store, settings.storage.max_concurrency),
-                           StoreGraphViewRepository(store), run_repository, clock,
-                           settings.storage.max_concurrency))
+                       stats=ReleaseStatsService(catalogue_repository, summary_repository, facets),
+                       result_graphs=ResultGraphsService(catalogue, results_repository, StoreGraphViewRepository(store),
+                                                         run_repository, clock, settings.storage.max_concurrency))
     finally:
         if identity is not None:
             await identity.close()

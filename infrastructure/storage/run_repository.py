@@ -185,9 +185,9 @@ class StoreSummaryRepository:
     so the release's picker lists stay current with every run write.
     """
 
-    def __init__(self, store: TableStore) -> None:
+    def __init__(self, store: TableStore, facets: StoreReleaseFacetRepository) -> None:
         self._store = store
-        self._facets = StoreReleaseFacetRepository(store)
+        self._facets = facets
 
     async def save(self, summary: TestSummary) -> None:
         """Overwrite the test's row, then index the release's versions and images it names."""

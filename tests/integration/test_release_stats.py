@@ -34,7 +34,7 @@ INVESTIGATIONS = ("not_investigated", "in_progress", "investigated", "ignored")
 
 async def _dataset(engine: TableStore, **shape: Any) -> tuple[Dataset, ReleaseStatsService]:
     catalogue_repository = StoreCatalogueRepository(engine)
-    summaries = StoreSummaryRepository(engine)
+    summaries = StoreSummaryRepository(engine, StoreReleaseFacetRepository(engine))
     runs = RunService(StoreRunRepository(engine, 16), summaries, CatalogueService(catalogue_repository),
                       SystemClock(), AutoCreate.OFF)
     target = DatasetTarget(CatalogueService(catalogue_repository), catalogue_repository, runs)

@@ -13,6 +13,7 @@ from domain.runs.entities import InvestigationStatus, LogLink, Run, RunBrief, Te
 from domain.runs.plugins import PluginName
 from domain.runs.pytest_results import PytestResult
 from domain.runs.sirenada import SirenadaCase
+from infrastructure.storage.release_facet_repository import StoreReleaseFacetRepository
 from infrastructure.storage.run_data_repository import (
     StoreDriverCollectionRepository,
     StorePytestResultRepository,
@@ -99,7 +100,7 @@ async def test_get_many_reads_job_slices_and_each_run_past_a_slice_span(engine: 
 
 
 async def test_summaries_by_release(engine: TableStore) -> None:
-    repo = StoreSummaryRepository(engine)
+    repo = StoreSummaryRepository(engine, StoreReleaseFacetRepository(engine))
     release_id = uuid.uuid4()
     brief = RunBrief(id=uuid.uuid4(), status=TestStatus.FAILED, investigation_status=InvestigationStatus.IN_PROGRESS,
                      start_time=T0, end_time=T0 + timedelta(hours=1), build_number=7, build_job_url="u",
